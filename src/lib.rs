@@ -89,6 +89,7 @@ extern crate std;
 mod checksum;
 mod error;
 mod model;
+pub mod profile;
 pub mod raw;
 mod uuid;
 mod version;
@@ -98,6 +99,7 @@ pub use error::{EmitError, ErrorClass, ParseError};
 pub use model::{
     parse, DefaultedFields, DeviceKind, Dialect, DialectChoice, ParseOptions, Parsed, PfnInfo,
 };
+pub use profile::{Era, Platform, Profile};
 pub use raw::{InfoBlock, Mode, Signature};
 pub use uuid::{Uuid, UuidParseError};
 pub use version::Version;

@@ -1,1 +1,43 @@
-fn main() {}
+//! `infoblock`: inspect, check, plan, create and upgrade nvdimm info-blocks.
+//!
+//! Exit codes (all subcommands): 0 success / the block is usable; 1 the block is unusable or
+//! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
+
+mod args;
+mod json;
+
+use std::process::ExitCode;
+
+use args::UsageError;
+
+const USAGE: &str = "\
+usage: infoblock [COMMAND] [ARGS]
+  inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  (no command: inspect the embedded sample namespace head)
+exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
+
+/// What a subcommand reports: its exit code.
+pub type CmdResult = Result<ExitCode, UsageError>;
+
+fn main() -> ExitCode {
+    let mut argv: Vec<String> = std::env::args().skip(1).collect();
+    let command = if argv.is_empty() {
+        "inspect".to_owned()
+    } else {
+        argv.remove(0)
+    };
+    let result = match command.as_str() {
+        "-h" | "--help" | "help" => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("infoblock: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
