@@ -4,6 +4,7 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod compat;
 mod json;
 
 use std::process::ExitCode;
@@ -13,6 +14,8 @@ use args::UsageError;
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]
+  upgrade PATH --to 1.0|1.1|1.2|1.3|1.4|2019-1.3 [--ns-start ADDR] [--ns-size SIZE] [--dry-run] [--json]
   (no command: inspect the embedded sample namespace head)
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
@@ -31,6 +34,8 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "compat" => compat::run_compat(argv),
+        "upgrade" => compat::run_upgrade(argv),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
     };
     match result {
