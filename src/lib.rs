@@ -87,6 +87,7 @@
 extern crate std;
 
 mod checksum;
+pub mod compat;
 mod error;
 mod model;
 pub mod profile;
