@@ -598,18 +598,26 @@ fn check_kernel(block: &InfoBlock, ns: &Namespace, profile: &Profile) -> Verdict
     let Ok(info) = PfnInfo::parse(block, &options) else {
         return Verdict::from_view(view, caveats);
     };
-    // §5.2: fsdax computes the DAX pfn from the raw base (start_pad left out). devdax maps
-    // from the start_pad-adjusted base and is unaffected (§6.1).
-    if info.kind == DeviceKind::Fsdax && info.start_pad != 0 && profile.era.is_at_least(Era::V4_6) {
-        let start_pad = info.start_pad;
-        if info.mode == Mode::RAM && info.dataoff < u64::from(start_pad) {
-            caveats.push(Caveat::DaxDisabled { start_pad });
-        } else {
-            caveats.push(Caveat::DaxPfnMismatch { start_pad });
-        }
+    if profile.era.is_at_least(Era::V4_6) {
+        push_dax_caveat(&mut caveats, &info);
     }
     push_common_kernel_caveats(&mut caveats, block, &info, &view, profile);
     Verdict::from_view(view, caveats)
+}
+
+/// FORMAT.md §5.2: with start_pad, fsdax computes the DAX pfn from the raw base. For map=mem
+/// with dataoff < start_pad that pfn has no struct page and DAX is disabled; otherwise DAX
+/// maps the wrong page. devdax maps from the adjusted base and is unaffected (§6.1).
+fn push_dax_caveat(caveats: &mut Caveats, info: &PfnInfo) {
+    if info.kind != DeviceKind::Fsdax || info.start_pad == 0 {
+        return;
+    }
+    let start_pad = info.start_pad;
+    if info.mode == Mode::RAM && info.dataoff < u64::from(start_pad) {
+        caveats.push(Caveat::DaxDisabled { start_pad });
+    } else {
+        caveats.push(Caveat::DaxPfnMismatch { start_pad });
+    }
 }
 
 fn push_common_kernel_caveats(
@@ -783,10 +791,8 @@ fn check_min_version(block: &InfoBlock, ns: &Namespace, level: u16) -> Verdict {
                 let mut caveats = Caveats::default();
                 let options = dialect_options(block, 4096, false);
                 if let Ok(info) = PfnInfo::parse(block, &options) {
-                    if level < 3 && info.kind == DeviceKind::Fsdax && info.start_pad != 0 {
-                        caveats.push(Caveat::DaxPfnMismatch {
-                            start_pad: info.start_pad,
-                        });
+                    if level < 3 {
+                        push_dax_caveat(&mut caveats, &info);
                     }
                     push_common_kernel_caveats(&mut caveats, block, &info, &view, &profile);
                 }
