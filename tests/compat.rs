@@ -695,12 +695,20 @@ fn back_from_2019_is_refused_because_the_efi_view_would_move() {
 
 #[test]
 fn downgrade_dropping_end_trunc_is_refused() {
-    // v1.1 -> v1.0 drops end_trunc: every kernel would see 64 MiB more data (§3.7 step 7).
+    // v1.1 -> v1.0 drops start_pad and end_trunc (§3.7 step 7: read as 0 below minor 1).
     let err = compat::plan_upgrade(&legacy_v11(), &legacy_ns(), FormatVersion::V1_0).unwrap_err();
-    assert!(
-        matches!(err, compat::UpgradeError::DataWouldMove { .. }),
-        "{err}"
+    let compat::UpgradeError::MovesData { before, after } = err else {
+        panic!("{err}")
+    };
+    // Before: start + start_pad + 2M, 1G - 128M - 2M; after: start + 2M, 1G - 2M.
+    assert_eq!(
+        before,
+        (
+            LEGACY_START + 0x400_0000 + 2 * MIB,
+            GIB - 128 * MIB - 2 * MIB
+        )
     );
+    assert_eq!(after, (LEGACY_START + 2 * MIB, GIB - 2 * MIB));
 }
 
 #[test]

@@ -30,4 +30,6 @@ pub use reader::{
     check, effective_align, effective_min_version, Caveat, Caveats, Reader, ReaderName, Reason,
     Verdict, VersionSupport, View,
 };
-pub use upgrade::{format_version, plan_upgrade, ReaderChange, Summary, UpgradeError, UpgradePlan};
+pub use upgrade::{
+    data_extent, format_version, plan_upgrade, ReaderChange, Summary, UpgradeError, UpgradePlan,
+};

@@ -131,6 +131,15 @@ pub enum UpgradeError {
         /// Data start and size after.
         after: (u64, u64),
     },
+    /// The new block would place the data elsewhere than the old one, as their writers meant
+    /// them (FORMAT.md §5.2 for upstream blocks: start + start_pad + dataoff; §5.3 for the 2019
+    /// v1.3: start + dataoff), even if no reader loads both.
+    MovesData {
+        /// Data start and size the old block describes.
+        before: (u64, u64),
+        /// Data start and size the new block describes.
+        after: (u64, u64),
+    },
     /// The new block does not pass the target's validation (its reference reader does not
     /// load it).
     TargetRefuses {
@@ -173,6 +182,12 @@ impl fmt::Display for UpgradeError {
                 before.1,
                 after.0,
                 after.1
+            ),
+            Self::MovesData { before, after } => write!(
+                f,
+                "the new block would describe other data: start {:#x} size {:#x} before, start \
+                 {:#x} size {:#x} after",
+                before.0, before.1, after.0, after.1
             ),
             Self::TargetRefuses { target, verdict } => {
                 write!(
@@ -220,9 +235,12 @@ pub fn format_version(block: &InfoBlock) -> FormatVersion {
 /// * fields the target lacks are dropped; fields it adds take their defaults (`page_size`
 ///   4096, `page_struct_size` 64, as an x86_64 reader defaults them).
 ///
-/// Then every known reader checks both blocks.
+/// The new block must describe the same data as the old one ([`data_extent`]); then every
+/// known reader checks both blocks.
 ///
 /// # Errors
+/// [`UpgradeError::MovesData`] when the new block would describe other data (a downgrade that
+/// drops start_pad or end_trunc, or a 2019 block converted without its start_pad).
 /// [`UpgradeError::DataWouldMove`] when a reader that loads both blocks (and did not misread
 /// the old one) sees a different data start or length: this is how downgrades that lose
 /// information are refused. [`UpgradeError::TargetRefuses`] when the target's reference reader
@@ -240,6 +258,11 @@ pub fn plan_upgrade(
         .map_err(|_| UpgradeError::NotAnInfoBlock(not_an_info_block(block)))?;
     let new_info = convert(&info, source, target)?;
     let new_block = new_info.to_block().map_err(UpgradeError::Emit)?;
+    if let (Some(before), Some(after)) = (data_extent(&info, ns), data_extent(&new_info, ns)) {
+        if before != after {
+            return Err(UpgradeError::MovesData { before, after });
+        }
+    }
 
     let mut readers = [ReaderChange {
         reader: Reader::DataoffOnly,
@@ -280,6 +303,22 @@ pub fn plan_upgrade(
         block: new_block,
         readers,
     })
+}
+
+/// The data a block describes, as its writer meant it: (physical start, length). Upstream
+/// blocks count dataoff from the start_pad-adjusted base (FORMAT.md §5.2, block I/O); the 2019
+/// v1.3 from the raw base (§5.3). Fields are taken after the defaulting by minor version.
+#[must_use]
+pub fn data_extent(info: &PfnInfo, ns: &Namespace) -> Option<(u64, u64)> {
+    let start_pad = u64::from(info.start_pad);
+    let end_trunc = u64::from(info.end_trunc);
+    let (first_off, used) = if info.min_version.is_some() {
+        (info.dataoff, info.dataoff.checked_add(end_trunc)?)
+    } else {
+        let first = start_pad.checked_add(info.dataoff)?;
+        (first, first.checked_add(end_trunc)?)
+    };
+    Some((ns.start.checked_add(first_off)?, ns.size.checked_sub(used)?))
 }
 
 fn not_an_info_block(block: &InfoBlock) -> Reason {
