@@ -305,9 +305,44 @@ fn human_report_explains_defaulting() {
             &Value::from(0)
         )
     );
-    // Non-zero padding is noted.
+    // Non-zero padding and flags are noted.
     let o = run_path(&["inspect"], &data("bad/padding-nonzero-fixed.bin"));
+    assert!(stdout(&o).contains("1 non-zero byte "), "{}", stdout(&o));
     assert!(stdout(&o).contains("first at byte 200"), "{}", stdout(&o));
+    let o = run_path(&["inspect"], &data("bad/flags-1.bin"));
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("0x00000001"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("NON-ZERO"), "{}", stdout(&o));
+    // Version notes: major never checked, future minors read as 4, the dialect and its source.
+    let o = run_path(&["inspect"], &data("bad/v0.0.bin"));
+    assert!(
+        stdout(&o).contains("major 0 (never checked"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_path(&["inspect"], &data("bad/v1.5.bin"));
+    assert!(
+        stdout(&o).contains("minor 5 is newer than any known"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_path(&["inspect"], &data("bad/v1.3.bin"));
+    assert!(
+        stdout(&o).contains("2019 min_version dialect (detected"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        stdout(&o).contains("min_version       4096"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run_path(&["inspect", "--dialect", "2019"], &data("bad/v1.3.bin"));
+    assert!(
+        stdout(&o).contains("2019 min_version dialect (forced"),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
