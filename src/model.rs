@@ -61,7 +61,8 @@ pub enum Dialect {
     /// present from minor 4; below minor 4 the bytes are padding.
     Upstream,
     /// The unmerged February 2019 proposal (FORMAT.md §1.5): in its v1.3, `min_version`
-    /// (le16) at 88, the rest padding; `dataoff` counted from the raw namespace base.
+    /// (le16) at 88, the rest padding. How that proposal's writer computed `dataoff` is
+    /// unconfirmed; this crate reads every other field the same way in both dialects.
     MinVersion2019,
 }
 
