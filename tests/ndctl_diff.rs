@@ -218,6 +218,10 @@ fn crate_decodes_and_emits_like_ndctl() {
         eprintln!("skipped: ndctl not found on PATH; ndctl_diff did NOT run");
         eprintln!("(install it with `apt-get install -y ndctl`; CI does)");
         eprintln!("=====================================================================");
+        assert!(
+            std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
+            "NVDIMM_REQUIRE_NDCTL is set (as in CI) but ndctl is not on PATH"
+        );
         return;
     };
     let seed = seed();

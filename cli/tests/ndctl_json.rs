@@ -128,6 +128,10 @@ fn inspect_json_equals_ndctl_json() {
         eprintln!("skipped: ndctl not found on PATH; ndctl_json did NOT run");
         eprintln!("(install it with `apt-get install -y ndctl`; CI does)");
         eprintln!("=====================================================================");
+        assert!(
+            std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
+            "NVDIMM_REQUIRE_NDCTL is set (as in CI) but ndctl is not on PATH"
+        );
         return;
     };
     let seed = seed();
