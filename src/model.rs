@@ -61,7 +61,8 @@ pub enum Dialect {
     /// present from minor 4; below minor 4 the bytes are padding.
     Upstream,
     /// The unmerged February 2019 proposal (FORMAT.md §1.5): in its v1.3, `min_version`
-    /// (le16) at 88, the rest padding; `dataoff` counted from the raw namespace base.
+    /// (le16) at 88, the rest padding. How that proposal's writer computed `dataoff` is
+    /// unconfirmed; this crate reads every other field the same way in both dialects.
     MinVersion2019,
 }
 
@@ -82,8 +83,14 @@ pub enum DialectChoice {
     /// Detect: a block with stored minor exactly 3 and non-zero bytes 88..90 is the 2019
     /// dialect (upstream v1.3 guarantees those bytes are zero); everything else is upstream.
     ///
-    /// The one ambiguity: a 2019 block whose `min_version` is 0 reads as upstream v1.3.
-    /// That is harmless, because a `min_version` of 0 asks nothing of a reader.
+    /// The one ambiguity is bytes 88..90 of a minor-3 block, which both dialects own:
+    /// * a 2019 block whose `min_version` is 0 reads as upstream v1.3. That is harmless,
+    ///   because a `min_version` of 0 asks nothing of a reader;
+    /// * an upstream v1.3 block that broke v1.3's zero-padding promise there (no kernel
+    ///   writes one; a v1.4 block whose minor was edited to 3 is one, such as ndctl-corpus
+    ///   `bad/v1.3.bin`, where bytes 88..90 still hold page_size 4096) reads as the 2019
+    ///   dialect with `min_version` = those bytes. Upstream kernels ignore bytes 88..94 below
+    ///   minor 4, so use [`DialectChoice::Upstream`] to read such a block the way they do.
     #[default]
     Auto,
     /// Always read the upstream layout.

@@ -63,15 +63,16 @@ fn canonical_info(o: ParseOptions) -> impl Strategy<Value = PfnInfo> {
             any::<u32>(),
             any::<u16>(),
         ),
-        any::<u16>(),
+        (prop_oneof![Just(0u16), any::<u16>()], any::<bool>()),
     )
-        .prop_map(move |(head, body, tail, min)| {
+        .prop_map(move |(head, body, tail, (min, use_2019))| {
             let (kind, uuid, parent_uuid, flags, version) = head;
             let (dataoff, npfns, mode) = body;
             let (start_pad, end_trunc, align, page_size, page_struct_size) = tail;
             let minor = version.minor;
             let min_version = match (o.dialect, minor) {
-                (DialectChoice::Auto, 3) if min != 0 => Some(min),
+                // Under Auto, minor 3 is either dialect: upstream, or 2019 with min != 0.
+                (DialectChoice::Auto, 3) if use_2019 && min != 0 => Some(min),
                 (DialectChoice::MinVersion2019, 3) => Some(min),
                 _ => None,
             };
@@ -114,6 +115,10 @@ proptest! {
         let parsed = parse(&bytes, &o).unwrap();
         prop_assert_eq!(parsed.info, x);
         prop_assert_eq!(parsed.info.dialect() == Dialect::MinVersion2019, x.min_version.is_some());
+        // emit overwrites every byte: into a 0xa5-filled block it gives the same bytes.
+        let mut dirty = vec![0xa5u8; 4096];
+        x.emit(InfoBlock::from_bytes_mut(&mut dirty).unwrap()).unwrap();
+        prop_assert_eq!(&dirty, &bytes);
         // The same through a namespace head with junk before and after the block.
         let mut head = vec![0x5au8; 8192 + 17];
         head[4096..8192].copy_from_slice(&bytes);

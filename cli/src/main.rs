@@ -5,6 +5,7 @@
 
 mod args;
 mod compat;
+mod inspect;
 mod json;
 
 use std::process::ExitCode;
@@ -13,10 +14,11 @@ use args::UsageError;
 
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
-  inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
+  (no command, or inspect without PATH: inspect the embedded sample namespace head,
+   ndctl's fsdax-1G-a2M-parent.bin)
   compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]
   upgrade PATH --to 1.0|1.1|1.2|1.3|1.4|2019-1.3 [--ns-start ADDR] [--ns-size SIZE] [--dry-run] [--json]
-  (no command: inspect the embedded sample namespace head)
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
 /// What a subcommand reports: its exit code.
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         argv.remove(0)
     };
     let result = match command.as_str() {
+        "inspect" => inspect::run(argv),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
