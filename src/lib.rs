@@ -88,6 +88,7 @@ extern crate std;
 
 mod checksum;
 mod error;
+pub mod layout;
 mod model;
 pub mod profile;
 pub mod raw;
@@ -96,6 +97,7 @@ mod version;
 
 pub use checksum::nd_fletcher64;
 pub use error::{EmitError, ErrorClass, ParseError};
+pub use layout::{solve, Layout, LayoutError, LayoutRequest};
 pub use model::{
     parse, DefaultedFields, DeviceKind, Dialect, DialectChoice, ParseOptions, Parsed, PfnInfo,
 };
