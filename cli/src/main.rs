@@ -5,6 +5,7 @@
 
 mod args;
 mod json;
+mod plan;
 
 use std::process::ExitCode;
 
@@ -14,6 +15,11 @@ const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
   (no command: inspect the embedded sample namespace head)
+  plan --size S [--align A] [--mode fsdax|devdax] [--map dev|mem] [--ns-start ADDR]
+       [--kernel PROFILE] [--platform NAME] [--usable N [--granule G]] [--json]
+       [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
+  create PATH [plan options; --size defaults to the file size] [--uuid U] [--parent-uuid U]
+       [--version 1.0..1.4] [--force]
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
 /// What a subcommand reports: its exit code.
@@ -31,6 +37,8 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "plan" => plan::plan(args::Args::new(argv)),
+        "create" => plan::create(args::Args::new(argv)),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
     };
     match result {
