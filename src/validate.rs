@@ -868,12 +868,18 @@ pub fn check(
                 errno,
             },
             // nd_pmem_probe: -EOPNOTSUPP keeps the namespace disabled (5.4+); every other
-            // validate failure falls back to the raw namespace.
-            Stage::Validate if errno == Errno::EOPNOTSUPP => Outcome::Rejected {
-                stage: Stage::Validate,
-                reason,
-                errno,
-            },
+            // validate failure falls back to the raw namespace. nd_pfn_init treats only
+            // -ENODEV as "no block" and fails with every other errno.
+            Stage::Validate
+                if errno == Errno::EOPNOTSUPP
+                    || (matches!(path, ProbePath::Init(_)) && errno != Errno::ENODEV) =>
+            {
+                Outcome::Rejected {
+                    stage: Stage::Validate,
+                    reason,
+                    errno,
+                }
+            }
             Stage::Validate => Outcome::Raw { reason, errno },
         }
     };

@@ -4,6 +4,7 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod check;
 mod json;
 
 use std::process::ExitCode;
@@ -13,6 +14,7 @@ use args::UsageError;
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  check PATH --ns-start ADDR [--ns-size BYTES] [--parent-uuid UUID] [--kernel PROFILE] [--json]
   (no command: inspect the embedded sample namespace head)
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "check" => check::run(argv),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
     };
     match result {
