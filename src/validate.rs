@@ -13,6 +13,32 @@
 //! | [`Outcome::Rejected`] at [`Stage::Validate`] | no device at all | validate failed with `-EOPNOTSUPP` (5.4+) |
 //! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL` or `-ENOMEM` from setting up the mapping |
 //!
+//! # Example
+//! ```
+//! use nvdimm_infoblock::validate::{check, Namespace, Outcome, ProbePath, Stage};
+//! use nvdimm_infoblock::{DeviceKind, Mode, PfnInfo, Profile, Uuid, Version};
+//!
+//! // The block a 5.7+ kernel writes for 256 MiB, map=dev, align 2 MiB: dataoff 6 MiB.
+//! let info = PfnInfo {
+//!     kind: DeviceKind::Fsdax, uuid: Uuid([7; 16]), parent_uuid: Uuid::NIL, flags: 0,
+//!     version: Version::V1_4, dataoff: 6 << 20, npfns: 64_000, mode: Mode::PMEM,
+//!     start_pad: 0, end_trunc: 0, align: 2 << 20, page_size: 4096, page_struct_size: 64,
+//!     min_version: None,
+//! };
+//! let block = info.to_block()?;
+//! let ns = Namespace::labelless(0x1_0000_0000, 256 << 20);
+//! let outcome = check(&block, &ns, &ProbePath::Probe, &Profile::NEWEST_X86_64)?;
+//! let dev = outcome.enabled().expect("enabled");
+//! assert_eq!((dev.dev_size, dev.dev_resource), (250 << 20, 0x1_0060_0000));
+//!
+//! // 2 MiB less dataoff: the memmap of the two 128 MiB sections no longer fits.
+//! let small = PfnInfo { dataoff: 4 << 20, ..info }.to_block()?;
+//! let outcome = check(&small, &ns, &ProbePath::Probe, &Profile::NEWEST_X86_64)?;
+//! assert_eq!(outcome.stage(), Some(Stage::Enable));
+//! assert_eq!(outcome.errno().map(|e| e.code()), Some(-12));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
 //! # Kernel arithmetic
 //! The kernel computes several values in unsigned 64-bit C arithmetic that can wrap
 //! (`res.start + start_pad + dataoff`, `res_size - start_pad - end_trunc`, `dataoff - reserve`).
