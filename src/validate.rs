@@ -162,8 +162,9 @@ pub enum ProbePath {
     #[default]
     Probe,
     /// `nd_pfn_init` of a device userspace configured: the block's uuid, align and mode must
-    /// equal these. A [`Outcome::Raw`] answer on this path means "no usable block": init
-    /// writes a new one.
+    /// equal these. An [`Outcome::Raw`] answer on this path means validate returned
+    /// `-ENODEV` ("no usable block"): init writes a new one. Every other validate failure
+    /// fails init, reported as [`Outcome::Rejected`] at [`Stage::Validate`].
     Init(LiveSettings),
 }
 
@@ -489,6 +490,19 @@ impl Reason {
     }
 }
 
+/// C's `%#llx`: `0x`-prefixed hex, except that zero prints as a bare `0`.
+struct CHex(u64);
+
+impl fmt::Display for CHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            f.write_str("0")
+        } else {
+            write!(f, "{:#x}", self.0)
+        }
+    }
+}
+
 /// The kernel's log line for a [`Reason`] (see [`Reason::message`]).
 #[derive(Clone, Copy, Debug)]
 pub struct KernelMessage(Reason);
@@ -523,11 +537,14 @@ impl fmt::Display for KernelMessage {
                 f.write_str("pfn array size exceeds capacity of namespace")
             }
             Reason::DataoffNotPowerOfTwo { dataoff, .. } => {
-                write!(f, "bad offset: {dataoff:#x} dax disabled")
+                write!(f, "bad offset: {} dax disabled", CHex(dataoff))
             }
-            Reason::BadOffset { dataoff, align, .. } => {
-                write!(f, "bad offset: {dataoff:#x} dax disabled align: {align:#x}")
-            }
+            Reason::BadOffset { dataoff, align, .. } => write!(
+                f,
+                "bad offset: {} dax disabled align: {}",
+                CHex(dataoff),
+                CHex(align)
+            ),
             Reason::StartNotSectionAligned { .. } => f.write_str("not section aligned"),
             Reason::ResourceStartMisaligned { .. } => f.write_str("resource start misaligned"),
             Reason::ResourceEndMisaligned { .. } => f.write_str("resource end misaligned"),

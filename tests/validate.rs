@@ -1175,3 +1175,13 @@ fn verdict_names() {
     );
     assert_eq!(Stage::Enable.to_string(), "enable");
 }
+
+/// The kernel prints with C's `%#llx`, which writes zero as a bare `0` (no `0x`).
+#[test]
+fn bad_offset_message_prints_zero_like_c() {
+    let o = run(&fsdax(Mode::PMEM, 0, 0x20_0000), NS + M, 256 * M, &newest());
+    assert_eq!(
+        o.reason().unwrap().message().to_string(),
+        "bad offset: 0 dax disabled align: 0x200000"
+    );
+}
