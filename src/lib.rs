@@ -93,6 +93,7 @@ mod model;
 pub mod profile;
 pub mod raw;
 mod uuid;
+pub mod validate;
 mod version;
 
 pub use checksum::nd_fletcher64;
@@ -104,4 +105,8 @@ pub use model::{
 pub use profile::{Era, Platform, Profile};
 pub use raw::{InfoBlock, Mode, Signature};
 pub use uuid::{Uuid, UuidParseError};
+pub use validate::{
+    check, Enabled, Errno, LiveSettings, Namespace, NamespaceError, Outcome, ProbePath, Reason,
+    Stage,
+};
 pub use version::Version;

@@ -4,6 +4,7 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod check;
 mod json;
 mod plan;
 
@@ -14,6 +15,7 @@ use args::UsageError;
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  check PATH --ns-start ADDR [--ns-size BYTES] [--parent-uuid UUID] [--kernel PROFILE] [--json]
   (no command: inspect the embedded sample namespace head)
   plan --size S [--align A] [--mode fsdax|devdax] [--map dev|mem] [--ns-start ADDR]
        [--kernel PROFILE] [--platform NAME] [--usable N [--granule G]] [--json]
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "check" => check::run(argv),
         "plan" => plan::plan(args::Args::new(argv)),
         "create" => plan::create(args::Args::new(argv)),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
