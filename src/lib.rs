@@ -89,6 +89,7 @@ extern crate std;
 mod checksum;
 pub mod compat;
 mod error;
+pub mod layout;
 mod model;
 pub mod profile;
 pub mod raw;
@@ -98,6 +99,7 @@ mod version;
 
 pub use checksum::nd_fletcher64;
 pub use error::{EmitError, ErrorClass, ParseError};
+pub use layout::{solve, Layout, LayoutError, LayoutRequest};
 pub use model::{
     parse, DefaultedFields, DeviceKind, Dialect, DialectChoice, ParseOptions, Parsed, PfnInfo,
 };

@@ -13,6 +13,32 @@
 //! | [`Outcome::Rejected`] at [`Stage::Validate`] | no device at all | validate failed with `-EOPNOTSUPP` (5.4+) |
 //! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL` or `-ENOMEM` from setting up the mapping |
 //!
+//! # Example
+//! ```
+//! use nvdimm_infoblock::validate::{check, Namespace, Outcome, ProbePath, Stage};
+//! use nvdimm_infoblock::{DeviceKind, Mode, PfnInfo, Profile, Uuid, Version};
+//!
+//! // The block a 5.7+ kernel writes for 256 MiB, map=dev, align 2 MiB: dataoff 6 MiB.
+//! let info = PfnInfo {
+//!     kind: DeviceKind::Fsdax, uuid: Uuid([7; 16]), parent_uuid: Uuid::NIL, flags: 0,
+//!     version: Version::V1_4, dataoff: 6 << 20, npfns: 64_000, mode: Mode::PMEM,
+//!     start_pad: 0, end_trunc: 0, align: 2 << 20, page_size: 4096, page_struct_size: 64,
+//!     min_version: None,
+//! };
+//! let block = info.to_block()?;
+//! let ns = Namespace::labelless(0x1_0000_0000, 256 << 20);
+//! let outcome = check(&block, &ns, &ProbePath::Probe, &Profile::NEWEST_X86_64)?;
+//! let dev = outcome.enabled().expect("enabled");
+//! assert_eq!((dev.dev_size, dev.dev_resource), (250 << 20, 0x1_0060_0000));
+//!
+//! // 2 MiB less dataoff: the memmap of the two 128 MiB sections no longer fits.
+//! let small = PfnInfo { dataoff: 4 << 20, ..info }.to_block()?;
+//! let outcome = check(&small, &ns, &ProbePath::Probe, &Profile::NEWEST_X86_64)?;
+//! assert_eq!(outcome.stage(), Some(Stage::Enable));
+//! assert_eq!(outcome.errno().map(|e| e.code()), Some(-12));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
 //! # Kernel arithmetic
 //! The kernel computes several values in unsigned 64-bit C arithmetic that can wrap
 //! (`res.start + start_pad + dataoff`, `res_size - start_pad - end_trunc`, `dataoff - reserve`).
@@ -136,8 +162,9 @@ pub enum ProbePath {
     #[default]
     Probe,
     /// `nd_pfn_init` of a device userspace configured: the block's uuid, align and mode must
-    /// equal these. A [`Outcome::Raw`] answer on this path means "no usable block": init
-    /// writes a new one.
+    /// equal these. An [`Outcome::Raw`] answer on this path means validate returned
+    /// `-ENODEV` ("no usable block"): init writes a new one. Every other validate failure
+    /// fails init, reported as [`Outcome::Rejected`] at [`Stage::Validate`].
     Init(LiveSettings),
 }
 
@@ -463,6 +490,19 @@ impl Reason {
     }
 }
 
+/// C's `%#llx`: `0x`-prefixed hex, except that zero prints as a bare `0`.
+struct CHex(u64);
+
+impl fmt::Display for CHex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            f.write_str("0")
+        } else {
+            write!(f, "{:#x}", self.0)
+        }
+    }
+}
+
 /// The kernel's log line for a [`Reason`] (see [`Reason::message`]).
 #[derive(Clone, Copy, Debug)]
 pub struct KernelMessage(Reason);
@@ -497,11 +537,14 @@ impl fmt::Display for KernelMessage {
                 f.write_str("pfn array size exceeds capacity of namespace")
             }
             Reason::DataoffNotPowerOfTwo { dataoff, .. } => {
-                write!(f, "bad offset: {dataoff:#x} dax disabled")
+                write!(f, "bad offset: {} dax disabled", CHex(dataoff))
             }
-            Reason::BadOffset { dataoff, align, .. } => {
-                write!(f, "bad offset: {dataoff:#x} dax disabled align: {align:#x}")
-            }
+            Reason::BadOffset { dataoff, align, .. } => write!(
+                f,
+                "bad offset: {} dax disabled align: {}",
+                CHex(dataoff),
+                CHex(align)
+            ),
             Reason::StartNotSectionAligned { .. } => f.write_str("not section aligned"),
             Reason::ResourceStartMisaligned { .. } => f.write_str("resource start misaligned"),
             Reason::ResourceEndMisaligned { .. } => f.write_str("resource end misaligned"),
@@ -868,12 +911,18 @@ pub fn check(
                 errno,
             },
             // nd_pmem_probe: -EOPNOTSUPP keeps the namespace disabled (5.4+); every other
-            // validate failure falls back to the raw namespace.
-            Stage::Validate if errno == Errno::EOPNOTSUPP => Outcome::Rejected {
-                stage: Stage::Validate,
-                reason,
-                errno,
-            },
+            // validate failure falls back to the raw namespace. nd_pfn_init treats only
+            // -ENODEV as "no block" and fails with every other errno.
+            Stage::Validate
+                if errno == Errno::EOPNOTSUPP
+                    || (matches!(path, ProbePath::Init(_)) && errno != Errno::ENODEV) =>
+            {
+                Outcome::Rejected {
+                    stage: Stage::Validate,
+                    reason,
+                    errno,
+                }
+            }
             Stage::Validate => Outcome::Raw { reason, errno },
         }
     };

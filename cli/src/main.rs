@@ -4,9 +4,11 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod check;
 mod compat;
 mod inspect;
 mod json;
+mod plan;
 
 use std::process::ExitCode;
 
@@ -17,6 +19,12 @@ usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
   (no command, or inspect without PATH: inspect the embedded sample namespace head,
    ndctl's fsdax-1G-a2M-parent.bin)
+  check PATH --ns-start ADDR [--ns-size BYTES] [--parent-uuid UUID] [--kernel PROFILE] [--json]
+  plan --size S [--align A] [--mode fsdax|devdax] [--map dev|mem] [--ns-start ADDR]
+       [--kernel PROFILE] [--platform NAME] [--usable N [--granule G]] [--json]
+       [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
+  create PATH [plan options; --size defaults to the file size] [--uuid U] [--parent-uuid U]
+       [--version 1.0..1.4] [--force]
   compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]
   upgrade PATH --to 1.0|1.1|1.2|1.3|1.4|2019-1.3 [--ns-start ADDR] [--ns-size SIZE] [--dry-run] [--json]
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
@@ -37,6 +45,9 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "check" => check::run(argv),
+        "plan" => plan::plan(args::Args::new(argv)),
+        "create" => plan::create(args::Args::new(argv)),
         "compat" => compat::run_compat(argv),
         "upgrade" => compat::run_upgrade(argv),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
