@@ -38,7 +38,7 @@ fn load(args: &mut Args, command: &str) -> Result<(Input, Vec<String>), UsageErr
         .map(|s| parse_size(&s))
         .transpose()?;
     let uuid = args
-        .value("--ns-uuid")?
+        .value("--parent-uuid")?
         .map(|s| crate::args::parse_uuid(&s))
         .transpose()?;
     let rest = std::mem::take(args).finish()?;
@@ -53,7 +53,7 @@ fn load(args: &mut Args, command: &str) -> Result<(Input, Vec<String>), UsageErr
         Some(s) => s,
         None => u64::try_from(bytes.len()).unwrap_or(u64::MAX),
     };
-    // The namespace the block was written for: its parent uuid, unless --ns-uuid says otherwise.
+    // The namespace the block was written for: its parent uuid, unless --parent-uuid says otherwise.
     let ns_uuid: Uuid = uuid.unwrap_or(block.parent_uuid);
     Ok((
         Input {
@@ -100,7 +100,7 @@ fn required_name(required: &RequiredVersion) -> Option<&'static str> {
     required.version.map(FormatVersion::name)
 }
 
-/// `infoblock compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]`.
+/// `infoblock compat PATH [--ns-start ADDR] [--ns-size SIZE] [--parent-uuid UUID] [--json]`.
 ///
 /// Exit code 0 when at least one kernel reader loads the block, 1 otherwise.
 pub fn run_compat(argv: Vec<String>) -> CmdResult {
