@@ -690,16 +690,12 @@ fn check_ndctl(block: &InfoBlock, ns: &Namespace) -> Verdict {
     if intent.stale_padding && !version.has_zeroed_padding() {
         caveats.push(Caveat::StalePadding);
     }
-    let Some(data_size) = ns
+    // ndctl checks no offset (NDCTL.md §3): a dataoff past the namespace is still printed; the
+    // data it describes is then empty.
+    let data_size = ns
         .size
-        .checked_sub(intent.dataoff)
-        .and_then(|s| s.checked_sub(u64::from(intent.end_trunc)))
-    else {
-        return Verdict::Refused(Reason::DataoffBeyondNamespace {
-            dataoff: intent.dataoff,
-            size: ns.size,
-        });
-    };
+        .saturating_sub(intent.dataoff)
+        .saturating_sub(u64::from(intent.end_trunc));
     let view = View {
         kind,
         mode: block.mode(),
