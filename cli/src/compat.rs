@@ -194,7 +194,7 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 .into_iter()
                 .collect();
             detail.extend(verdict.caveats().iter().map(ToString::to_string));
-            println!(
+            let line = format!(
                 "{:<16} {:<9} {:<18} {:<18} {}",
                 reader.name().to_string(),
                 verdict.token(),
@@ -202,6 +202,7 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 size,
                 detail.join("; ")
             );
+            println!("{}", line.trim_end());
         }
     }
     Ok(if any_kernel_loads {
@@ -228,6 +229,7 @@ fn plan_json(input: &Input, plan: &UpgradePlan, written: bool) -> Json {
             let name = c.reader.name().to_string();
             Json::obj()
                 .with("reader", name)
+                .with("verdict", c.after.token())
                 .with("before", c.before.token())
                 .with("after", c.after.token())
                 .with("reason", c.after.reason().map(|r| r.token()))
@@ -362,7 +364,10 @@ fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
         fmt_opt(a.data_size)
     );
     println!();
-    println!("{:<16} {:<9} {:<9} change", "reader", "before", "after");
+    println!(
+        "{:<16} {:<9} {:<9} {:<7} detail",
+        "reader", "before", "after", "change"
+    );
     for c in &plan.readers {
         let change = if c.gains() {
             "gains"
@@ -371,18 +376,15 @@ fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
         } else if c.fixed() {
             "fixed"
         } else {
-            ""
+            "-"
         };
-        let why = c
-            .after
-            .reason()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        println!(
-            "{:<16} {:<9} {:<9} {change}{why}",
+        let why = c.after.reason().map(|r| r.to_string()).unwrap_or_default();
+        let line = format!(
+            "{:<16} {:<9} {:<9} {change:<7} {why}",
             c.reader.name().to_string(),
             c.before.token(),
             c.after.token()
         );
+        println!("{}", line.trim_end());
     }
 }
