@@ -753,3 +753,79 @@ fn v10_derived_align_is_refused_as_target_1_0() {
         "{err}"
     );
 }
+
+#[test]
+fn kernels_ignore_versions_and_the_matrix_shows_it() {
+    // §1.4: no kernel checks version_major or bounds version_minor. Linux 4.15 (which writes
+    // v1.2) loads a v1.4 block whose page_struct_size it does not know ...
+    let b = pss(128);
+    let required = RequiredVersion::of_block(&b).version.unwrap();
+    let reader = k(Era::V4_15);
+    assert!(!reader.understands().includes(required));
+    assert_eq!(reader.version_support(), VersionSupport::IgnoresVersion);
+    assert!(check(&b, &ns1g(&b), &reader).loads());
+    // ... and every kernel loads Kata's major-0 block (NDCTL.md §6).
+    for reader in Reader::KNOWN {
+        if let Reader::Kernel(_) = reader {
+            assert!(
+                check(&kata(), &ns256m(&kata()), &reader).loads(),
+                "{}",
+                reader.name()
+            );
+        }
+    }
+    // A reader that declares its support does not: level 3 refuses the v1.4 block.
+    assert!(!VersionSupport::Declares(3).admits(required));
+    assert!(!check(&b, &ns1g(&b), &Reader::MinVersion(3)).loads());
+}
+
+#[test]
+fn tokens_are_distinct_snake_case() {
+    let mut reasons = std::collections::BTreeSet::new();
+    let mut caveats = std::collections::BTreeSet::new();
+    for row in rows() {
+        let block = (row.block)();
+        let v = check(&block, &(row.ns)(&block), &row.reader);
+        if let Some(r) = v.reason() {
+            assert!(!r.to_string().is_empty());
+            reasons.insert(r.token());
+        }
+        for c in v.caveats().iter() {
+            assert!(!c.to_string().is_empty());
+            caveats.insert(c.token());
+        }
+    }
+    for t in reasons.iter().chain(caveats.iter()) {
+        assert!(
+            t.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "token {t:?}"
+        );
+    }
+    // The table reaches every caveat kind.
+    assert_eq!(caveats.len(), 10, "{caveats:?}");
+}
+
+#[test]
+fn upgrade_errors_carry_their_numbers() {
+    let e = compat::plan_upgrade(&legacy_v11(), &legacy_ns(), FormatVersion::V1_0).unwrap_err();
+    assert!(e.to_string().contains("0x1040200000"), "{e}");
+    let e =
+        compat::plan_upgrade(&pss(128), &ns1g(&pss(128)), FormatVersion::V2019_1_3).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "version 2019-1.3 cannot store page_struct_size"
+    );
+    let mut bad = pss(128);
+    bad.npfns.set(1);
+    let e = compat::plan_upgrade(&bad, &ns1g(&bad), FormatVersion::V1_4).unwrap_err();
+    assert_eq!(e.to_string(), "not a usable info-block: checksum mismatch");
+}
+
+#[test]
+fn derived_align_matches_the_kernel_fallback() {
+    // §3.4 step 9: 1 << ilog2(dataoff); 0 has none (§7.7).
+    assert_eq!(compat::derived_align(18 * MIB), 16 * MIB);
+    assert_eq!(compat::derived_align(2 * MIB), 2 * MIB);
+    assert_eq!(compat::derived_align(0x22000), 0x20000);
+    assert_eq!(compat::derived_align(0), 0);
+}
