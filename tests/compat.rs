@@ -113,6 +113,15 @@ fn d2019() -> InfoBlock {
     .block
 }
 
+/// A 2019 v1.3 block that kept the upstream mode value (so old kernels do not fail on it):
+/// what the proposal avoided by changing the modes.
+fn d2019_upstream_mode() -> InfoBlock {
+    let mut b = d2019();
+    b.mode.set(2);
+    b.update_checksum();
+    b
+}
+
 /// v1.0 map=dev 1 GiB with ndctl's 18 MiB dataoff (a relabelled fsdax-1G-default).
 fn v10_dataoff_18m() -> InfoBlock {
     emit(&info(
@@ -381,6 +390,9 @@ fn rows() -> Vec<Row> {
         row!("§5.3: level 4 as well", d2019, legacy, Reader::MinVersion(4), Loads(d_data)),
         row!("§5.3: the EFI view: data at start + dataoff, now where Linux put it", d2019, legacy,
             Reader::DataoffOnly, Loads(Some((LEGACY_START + 0x520_0000, GIB - 0x520_0000)))),
+        row!("§5.3: without PFN3 modes an old kernel adds start_pad again and misreads", d2019_upstream_mode,
+            legacy, NEWEST, Degraded("start_pad_added_twice",
+                Some((LEGACY_START + 0x400_0000 + 0x520_0000, GIB - 0x400_0000 - 0x520_0000)))),
         row!("NDCTL.md §3: ndctl prints a 2019 block (version 1.3, checksum ok)", d2019, legacy,
             Reader::Ndctl, Loads(d_data)),
         // --- v1.0 blocks: align derived from dataoff ----------------------------------------
@@ -802,7 +814,7 @@ fn tokens_are_distinct_snake_case() {
         );
     }
     // The table reaches every caveat kind.
-    assert_eq!(caveats.len(), 10, "{caveats:?}");
+    assert_eq!(caveats.len(), 11, "{caveats:?}");
 }
 
 #[test]

@@ -248,6 +248,13 @@ pub enum Caveat {
         /// The block's start_pad.
         start_pad: u32,
     },
+    /// A 2019 v1.3 block (dataoff from the raw base) read by a reader that adds start_pad again:
+    /// its data starts start_pad bytes past where the block's writer put it (FORMAT.md §5.3).
+    /// A misread.
+    StartPadAddedTwice {
+        /// The block's start_pad.
+        start_pad: u32,
+    },
     /// The reader ignores end_trunc: its data area runs end_trunc bytes past Linux's.
     EndTruncIgnored {
         /// The block's end_trunc.
@@ -269,6 +276,7 @@ impl Caveat {
             Self::StalePadding => "stale_padding",
             Self::ShowsUnmaskedFields { .. } => "shows_unmasked_fields",
             Self::MisplacedData { .. } => "misplaced_data",
+            Self::StartPadAddedTwice { .. } => "start_pad_added_twice",
             Self::EndTruncIgnored { .. } => "end_trunc_ignored",
         }
     }
@@ -276,7 +284,10 @@ impl Caveat {
     /// Whether the reader sees other bytes as data than the block's writer meant.
     #[must_use]
     pub const fn is_misread(&self) -> bool {
-        matches!(self, Self::MisplacedData { .. })
+        matches!(
+            self,
+            Self::MisplacedData { .. } | Self::StartPadAddedTwice { .. }
+        )
     }
 }
 
@@ -327,6 +338,11 @@ impl fmt::Display for Caveat {
                 f,
                 "reads data at namespace start + dataoff, {start_pad:#x} bytes (start_pad) before \
                  linux block i/o"
+            ),
+            Self::StartPadAddedTwice { start_pad } => write!(
+                f,
+                "adds start_pad {start_pad:#x} to a raw-base dataoff: reads {start_pad:#x} bytes \
+                 past the data"
             ),
             Self::EndTruncIgnored { end_trunc } => {
                 write!(
@@ -600,9 +616,20 @@ fn check_kernel(block: &InfoBlock, ns: &Namespace, profile: &Profile) -> Verdict
     };
     if profile.era.is_at_least(Era::V4_6) {
         push_dax_caveat(&mut caveats, &info);
+        push_2019_misread(&mut caveats, block, &info);
     }
     push_common_kernel_caveats(&mut caveats, block, &info, &view, profile);
     Verdict::from_view(view, caveats)
+}
+
+/// A reader without the 2019 reading that loads a 2019 block (possible only when its mode is
+/// an upstream one) counts dataoff from base + start_pad (FORMAT.md §5.3).
+fn push_2019_misread(caveats: &mut Caveats, block: &InfoBlock, info: &PfnInfo) {
+    if is_2019_block(block) && info.start_pad != 0 {
+        caveats.push(Caveat::StartPadAddedTwice {
+            start_pad: info.start_pad,
+        });
+    }
 }
 
 /// FORMAT.md §5.2: with start_pad, fsdax computes the DAX pfn from the raw base. For map=mem
@@ -789,6 +816,7 @@ fn check_min_version(block: &InfoBlock, ns: &Namespace, level: u16) -> Verdict {
                 if let Ok(info) = PfnInfo::parse(block, &options) {
                     if level < 3 {
                         push_dax_caveat(&mut caveats, &info);
+                        push_2019_misread(&mut caveats, block, &info);
                     }
                     push_common_kernel_caveats(&mut caveats, block, &info, &view, &profile);
                 }
