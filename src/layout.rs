@@ -705,7 +705,15 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     match rules.offset_check {
         OffsetCheck::SizeOnly => {}
         OffsetCheck::PowerOfTwo => {
-            // §3.2 (4.6): align = 1 << ilog2(dataoff); dataoff must be a power of two.
+            // §3.2 (4.6): the live align (the default on probe) must fit the namespace; then
+            // align = 1 << ilog2(dataoff), and dataoff must be a power of two.
+            let live = profile.default_align();
+            if live > size {
+                return Err(LayoutError::AlignExceedsCapacity {
+                    align: live,
+                    capacity: size,
+                });
+            }
             if !dataoff.is_power_of_two() || dataoff < page {
                 return Err(LayoutError::BadOffset {
                     dataoff,
@@ -764,6 +772,19 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
             return Err(LayoutError::EndMisaligned {
                 end: data_end,
                 required: compat,
+            });
+        }
+    }
+    // dax_pmem (§6.1): alloc_dax_region needs the data range's start and length aligned to
+    // the block's align (an -ENOMEM at enable otherwise); 4.7–4.14 did not trim the end.
+    let data_len = calc.sub(data_end, data_start)?;
+    if req.kind == DeviceKind::Devdax && stored_align != 0 {
+        let align = u64::from(stored_align);
+        if data_start.checked_rem(align) != Some(0) || data_len.checked_rem(align) != Some(0) {
+            return Err(LayoutError::DaxRangeMisaligned {
+                start: data_start,
+                len: data_len,
+                align,
             });
         }
     }

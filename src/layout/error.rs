@@ -158,6 +158,17 @@ pub enum LayoutError {
         /// The alignment the check uses.
         align: u64,
     },
+    /// Device-dax: the data range does not start or end on the block's alignment
+    /// (`alloc_dax_region` fails, `-ENOMEM` at enable; 4.7–4.14 wrote such layouts when the
+    /// namespace size was not a multiple of the alignment).
+    DaxRangeMisaligned {
+        /// Physical start of the data.
+        start: u64,
+        /// Length of the data.
+        len: u64,
+        /// The alignment.
+        align: u64,
+    },
     /// RAM mode with `dataoff` below the info-block reserve (enable fails with `-EINVAL`).
     DataoffBelowReserve {
         /// The data offset.
@@ -227,7 +238,7 @@ impl LayoutError {
             Self::PmemModeUnsupported => Some(ENOTTY),
             Self::DaxAlignUnsupported { .. } => Some(EOPNOTSUPP),
             Self::StartMisaligned { .. } | Self::DataoffBelowReserve { .. } => Some(EINVAL),
-            Self::MemmapDoesNotFit { .. } => Some(ENOMEM),
+            Self::MemmapDoesNotFit { .. } | Self::DaxRangeMisaligned { .. } => Some(ENOMEM),
             _ => None,
         }
     }
@@ -309,6 +320,10 @@ impl fmt::Display for LayoutError {
                 f,
                 "the kernel would refuse its own block: bad offset {dataoff:#x} for alignment \
                  {align:#x}"
+            ),
+            Self::DaxRangeMisaligned { start, len, align } => write!(
+                f,
+                "device-dax range {start:#x}+{len:#x} is not aligned to {align:#x}"
             ),
             Self::DataoffBelowReserve { dataoff, reserve } => write!(
                 f,
