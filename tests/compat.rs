@@ -412,6 +412,12 @@ fn rows() -> Vec<Row> {
             ns1g, Reader::Ndctl, Degraded("shows_unmasked_fields", Some((NS4G + 2 * MIB, GIB - 4 * MIB)))),
         row!("§1.5: a dataoff-only driver never read end_trunc of a v1.0 block", || v10_with(|b| b.end_trunc.set(0x20_0000)),
             ns1g, Reader::DataoffOnly, Loads(Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
+        row!("§3.7 step 7: a v1.0 start_pad is read as 0: the data starts at start + dataoff",
+            || v10_with(|b| b.start_pad.set(0x400_0000)), ns1g, NEWEST,
+            Degraded("fields_defaulted", Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
+        row!("NDCTL.md §3: ndctl shows the v1.0 start_pad but (like the kernel) reads from start + dataoff",
+            || v10_with(|b| b.start_pad.set(0x400_0000)), ns1g, Reader::Ndctl,
+            Degraded("shows_unmasked_fields", Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
         row!("§3.7 step 7: a v1.0 align is read as 0 and derived", || v10_with(|b| b.align.set(0x1000)),
             ns1g, NEWEST, Degraded("fields_defaulted", None)),
         // --- Kata v0.2 RAM block, npfns 0 (NDCTL.md §6) -------------------------------------

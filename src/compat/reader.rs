@@ -703,7 +703,8 @@ fn check_ndctl(block: &InfoBlock, ns: &Namespace) -> Verdict {
     let mut caveats = Caveats::default();
     // ndctl's writer measures dataoff from the namespace start (NDCTL.md §2 step 3), and it
     // shows every field as stored, whatever the minor.
-    if intent.dialect == Dialect::Upstream && intent.start_pad != 0 {
+    if intent.dialect == Dialect::Upstream && version.has_padding_fields() && intent.start_pad != 0
+    {
         caveats.push(Caveat::MisplacedData {
             start_pad: intent.start_pad,
         });
