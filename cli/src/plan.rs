@@ -278,7 +278,7 @@ pub fn create(mut args: Args) -> CmdResult {
     } else {
         println!(
             "wrote {} v{} info-block at offset 4096 of {path}",
-            info.kind.signature(),
+            info.kind.signature().as_str().unwrap_or("?"),
             info.version
         );
         println!("{:<18}{uuid}", "uuid");
