@@ -213,6 +213,17 @@ pub struct DataoffReading {
 }
 
 impl DataoffReading {
+    /// Whether the DAX path's first page lies before `map_base`, outside the memory that has a
+    /// `struct page`: the kernel's `__bdev_dax_supported` then disables DAX (FORMAT.md §5.2;
+    /// legacy fsdax with `dataoff < start_pad`, typically map=mem).
+    #[must_use]
+    pub const fn dax_outside_map(&self) -> bool {
+        match self.dax_start {
+            Some(dax) => dax < self.map_base,
+            None => true,
+        }
+    }
+
     /// Bytes by which the DAX path maps below the block-I/O data (0 when they agree).
     #[must_use]
     pub const fn dax_misdirect(&self) -> Option<u64> {

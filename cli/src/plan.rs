@@ -428,6 +428,13 @@ pub fn layout_text(l: &Layout) -> String {
                 ),
             ),
         }
+        if l.legacy.dax_outside_map() {
+            line(
+                "",
+                "  ...before map_base, where no struct page exists: the kernel disables DAX"
+                    .to_owned(),
+            );
+        }
     }
     if l.below_claim_minimum {
         line(
@@ -450,7 +457,8 @@ pub fn layout_json(l: &Layout) -> Json {
             .set(&format!("{prefix}_map_base"), rd.map_base)
             .set(&format!("{prefix}_map_offset"), rd.map_offset)
             .set(&format!("{prefix}_dax_start"), rd.dax_start)
-            .set(&format!("{prefix}_dax_misdirect"), rd.dax_misdirect());
+            .set(&format!("{prefix}_dax_misdirect"), rd.dax_misdirect())
+            .set(&format!("{prefix}_dax_outside_map"), rd.dax_outside_map());
     };
     let mut j = Json::obj()
         .with("profile", r.profile.name().to_string())

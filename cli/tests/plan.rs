@@ -172,6 +172,7 @@ fn plan_start_pad_readings_text() {
         text.contains("legacy fsdax DAX path maps 0x4000000 (67108864 bytes) below"),
         "{text}"
     );
+    assert!(text.contains("the kernel disables DAX"), "{text}");
     let j = json(&run(&[
         "plan",
         "--size",
@@ -188,6 +189,8 @@ fn plan_start_pad_readings_text() {
     assert_eq!(j["legacy_map_base"], 0x2_4800_0000_u64);
     assert_eq!(j["legacy_map_offset"], 0x20_0000);
     assert_eq!(j["legacy_dax_misdirect"], 0x400_0000);
+    // map=mem: the DAX pfn falls before map_base (no struct page there, §5.2).
+    assert_eq!(j["legacy_dax_outside_map"], true);
     assert_eq!(j["v2019_data_start"], 0x2_4420_0000_u64);
     assert_eq!(j["v2019_map_offset"], serde_json::Value::Null);
 }
