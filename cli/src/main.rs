@@ -5,6 +5,7 @@
 
 mod args;
 mod check;
+mod inspect;
 mod json;
 mod plan;
 
@@ -14,9 +15,10 @@ use args::UsageError;
 
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
-  inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
+  inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
+  (no command, or inspect without PATH: inspect the embedded sample namespace head,
+   ndctl's fsdax-1G-a2M-parent.bin)
   check PATH --ns-start ADDR [--ns-size BYTES] [--parent-uuid UUID] [--kernel PROFILE] [--json]
-  (no command: inspect the embedded sample namespace head)
   plan --size S [--align A] [--mode fsdax|devdax] [--map dev|mem] [--ns-start ADDR]
        [--kernel PROFILE] [--platform NAME] [--usable N [--granule G]] [--json]
        [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         argv.remove(0)
     };
     let result = match command.as_str() {
+        "inspect" => inspect::run(argv),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
