@@ -1,7 +1,7 @@
 //! `infoblock plan` and `infoblock create`: the layout solver on the command line.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read as _;
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::os::unix::fs::FileExt as _;
 use std::process::ExitCode;
 
@@ -220,10 +220,11 @@ pub fn create(mut args: Args) -> CmdResult {
         .write(true)
         .open(path)
         .map_err(|e| usage(format!("cannot open {path}: {e}")))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| usage(format!("cannot stat {path}: {e}")))?
-        .len();
+    // The size by seeking to the end: right for regular files and block devices (whose
+    // metadata length is 0).
+    let file_len = (&file)
+        .seek(SeekFrom::End(0))
+        .map_err(|e| usage(format!("cannot find the size of {path}: {e}")))?;
     let layout = match solve_plan(&plan, Some(file_len))? {
         Ok(layout) => layout,
         Err(message) => {
@@ -269,10 +270,17 @@ pub fn create(mut args: Args) -> CmdResult {
         .map_err(|e| usage(format!("cannot write {path}: {e}")))?;
     if plan.json {
         let mut j = layout_json(&layout);
+        // The version written may be older than the layout's (--version).
+        if let Json::Obj(fields) = &mut j {
+            for (key, value) in fields.iter_mut() {
+                if key == "version" {
+                    *value = Json::from(info.version.to_string());
+                }
+            }
+        }
         j.set("path", path.as_str())
             .set("uuid", uuid.to_string())
             .set("parent_uuid", parent.to_string())
-            .set("version", info.version.to_string())
             .set("checksum", format!("{:#018x}", block.checksum.get()));
         println!("{}", j.pretty());
     } else {

@@ -340,6 +340,9 @@ fn create_older_version() {
     let out = run(&["create", p, "--version", "1.2", "--uuid", U, "--json"]);
     let j = json(&out);
     assert_eq!(j["version"], "1.2");
+    // Each key once (a JSON object with a duplicate key would be ambiguous).
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("\"version\"").count(), 1, "{text}");
     let bytes = snapshot(&path).0;
     // version_minor at 4096 + 54; page_size (bytes 88..) left zero below v1.4.
     assert_eq!(&bytes[4096 + 52..4096 + 56], &[1, 0, 2, 0]);
