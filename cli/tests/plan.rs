@@ -366,3 +366,72 @@ fn create_random_uuid_is_v4() {
     assert!("89ab".contains(&uuid[19..20]));
     fs::remove_file(&path).unwrap();
 }
+
+// The JSON keys are the ones docs/layout.md documents, each once.
+#[test]
+fn plan_json_keys() {
+    let out = run(&["plan", "--size", "1G", "--json"]);
+    let j = json(&out);
+    let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut want = vec![
+        "profile",
+        "platform",
+        "ns_start",
+        "ns_size",
+        "kind",
+        "map",
+        "mode",
+        "requested_align",
+        "align",
+        "effective_align",
+        "version",
+        "dataoff",
+        "npfns",
+        "npfns_unit",
+        "start_pad",
+        "end_trunc",
+        "page_size",
+        "page_struct_size",
+        "memmap_start",
+        "memmap_end",
+        "memmap_bytes",
+        "data_start",
+        "data_end",
+        "dev_size",
+        "dev_resource",
+        "blk_bytes",
+        "below_claim_minimum",
+    ];
+    for prefix in ["legacy", "v2019"] {
+        for suffix in [
+            "dataoff_base",
+            "data_start",
+            "map_base",
+            "map_offset",
+            "dax_start",
+            "dax_misdirect",
+            "dax_outside_map",
+        ] {
+            want.push(Box::leak(format!("{prefix}_{suffix}").into_boxed_str()));
+        }
+    }
+    let mut got = keys.clone();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let docs =
+        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/layout.md"))
+            .unwrap();
+    for key in keys {
+        let short = key
+            .strip_prefix("legacy")
+            .or_else(|| key.strip_prefix("v2019"))
+            .unwrap_or(key);
+        assert!(
+            docs.contains(short),
+            "docs/layout.md does not mention {key}"
+        );
+        assert_eq!(text.matches(&format!("\"{key}\"")).count(), 1, "{key}");
+    }
+}
