@@ -11,6 +11,31 @@
 //! [`min_size_for_usable`] answers the inverse question (NDCTL.md §7): the smallest namespace
 //! size that gives at least N usable bytes.
 //!
+//! # Example
+//! ```
+//! use nvdimm_infoblock::layout::{min_size_for_usable, solve, LayoutError, LayoutRequest};
+//! use nvdimm_infoblock::{DeviceKind, Mode, Profile, Uuid};
+//!
+//! // FORMAT.md §4.6: 1 GiB at 0x240000000, align 2 MiB, map=dev, newest x86_64 kernel.
+//! let req = LayoutRequest::new(Profile::NEWEST_X86_64, 1 << 30, DeviceKind::Fsdax, Mode::PMEM)
+//!     .with_start(0x2_4000_0000)
+//!     .with_align(Some(2 << 20));
+//! let layout = solve(&req)?;
+//! assert_eq!((layout.dataoff, layout.npfns), (0x120_0000, 0x3_ee00));
+//! assert_eq!(layout.dev_size, (1 << 30) - 0x120_0000);
+//! let block = layout.to_info(Uuid([0x11; 16]), Uuid::NIL).to_block()?;
+//! assert!(block.verify_checksum().is_ok());
+//!
+//! // 1 GiB usable needs 1 GiB + 18 MiB.
+//! let need = min_size_for_usable(&req, 1 << 30, 4096)?;
+//! assert_eq!(need.request.ns_size, (1 << 30) + (18 << 20));
+//!
+//! // A layout with no data page is an error, not a block.
+//! let tiny = req.with_size((2 << 30) - (12 << 10)).with_align(Some(1 << 30));
+//! assert!(matches!(solve(&tiny), Err(LayoutError::NoRoomForData { .. })));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
 //! # The two readings of `dataoff` (FORMAT.md §5.2–§5.3)
 //! With `start_pad != 0` (blocks written by 4.6–5.2 after a section collision), the kernel's
 //! block-I/O path reads `dataoff` relative to `ns_start + start_pad` (the pfn.h comment), but the
@@ -188,6 +213,17 @@ pub struct DataoffReading {
 }
 
 impl DataoffReading {
+    /// Whether the DAX path's first page lies before `map_base`, outside the memory that has a
+    /// `struct page`: the kernel's `__bdev_dax_supported` then disables DAX (FORMAT.md §5.2;
+    /// legacy fsdax with `dataoff < start_pad`, typically map=mem).
+    #[must_use]
+    pub const fn dax_outside_map(&self) -> bool {
+        match self.dax_start {
+            Some(dax) => dax < self.map_base,
+            None => true,
+        }
+    }
+
     /// Bytes by which the DAX path maps below the block-I/O data (0 when they agree).
     #[must_use]
     pub const fn dax_misdirect(&self) -> Option<u64> {

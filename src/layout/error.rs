@@ -223,9 +223,12 @@ pub enum LayoutError {
 }
 
 impl LayoutError {
-    /// The errno the kernel of the profile returns for this refusal, where there is one
-    /// (negative, as the kernel returns it); `None` for requests that are malformed rather
-    /// than refused.
+    /// The errno a current (5.7+) kernel returns for this refusal, negative as the kernel
+    /// returns it: `-ENXIO` from `nd_pfn_init` (bad mode, no room for data), `-EINVAL` for a
+    /// misaligned start (init) or RAM-mode dataoff below the reserve (enable), `-ENOMEM` when
+    /// enabling cannot map the memmap or the dax range, `-EOPNOTSUPP` for a devdax alignment the
+    /// validator refuses, `-ENOTTY` for 4.3's PMEM mode. `None` where the errno depends on the
+    /// era or the request is malformed rather than refused.
     #[must_use]
     pub const fn kernel_errno(&self) -> Option<i32> {
         const EINVAL: i32 = -22;
