@@ -7,7 +7,7 @@ use nvdimm_infoblock::compat::{
     VersionSupport, MIN_VERSION_2019, PFN3_MODE_PMEM, PFN3_MODE_RAM,
 };
 use nvdimm_infoblock::{
-    DeviceKind, Era, InfoBlock, Mode, PfnInfo, Platform, Profile, Uuid, Version,
+    DeviceKind, Era, Errno, InfoBlock, Mode, PfnInfo, Platform, Profile, Uuid, Version,
 };
 
 const KIB: u64 = 1 << 10;
@@ -612,6 +612,12 @@ fn min_version_refusal_message() {
         v.reason().unwrap().to_string(),
         "version >= min_version is required: the block needs 1.3, this reader supports 1.2"
     );
+    // Choice (FORMAT.md §1.5): -EOPNOTSUPP, the errno that keeps the namespace disabled.
+    assert_eq!(v.reason().unwrap().errno(), Some(Errno::EOPNOTSUPP));
+    assert_eq!(Errno::EOPNOTSUPP.code(), -95);
+    // Upstream kernels meet the PFN3 mode at the mode check: -ENXIO (FORMAT.md §3.7 step 8).
+    let v = check(&d2019(), &legacy_ns(), &NEWEST);
+    assert_eq!(v.reason().unwrap().errno(), Some(Errno::ENXIO));
 }
 
 #[test]

@@ -79,6 +79,10 @@ fn reader_json(reader: &Reader, verdict: &Verdict) -> Json {
         .with("reader", reader.name().to_string())
         .with("verdict", verdict.token())
         .with("reason", verdict.reason().map(|r| r.token()))
+        .with(
+            "errno",
+            verdict.reason().and_then(|r| r.errno()).map(|e| e.code()),
+        )
         .with("detail", verdict.reason().map(|r| r.to_string()))
         .with("data_start", verdict.view().map(|v| v.data_start))
         .with("data_size", verdict.view().map(|v| v.data_size))

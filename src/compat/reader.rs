@@ -447,6 +447,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The errno the reader returns, where it is a kernel: the validator's for upstream
+    /// kernels; for a `min_version` refusal `-EOPNOTSUPP`. **Choice** (FORMAT.md §1.5 leaves
+    /// the errno of the 2019 check UNCONFIRMED): `-EOPNOTSUPP` is the errno with which a valid
+    /// block the kernel cannot use keeps the namespace disabled instead of falling back to raw
+    /// (§3.6), which is what "refuse rather than misread" needs. `None` for ndctl and
+    /// dataoff-only refusals, which are not kernel paths.
+    #[must_use]
+    pub const fn errno(&self) -> Option<Errno> {
+        match self {
+            Self::Kernel { errno, .. } => Some(*errno),
+            Self::MinVersion { .. } => Some(Errno::EOPNOTSUPP),
+            _ => None,
+        }
+    }
+
     /// A stable token for the JSON output.
     #[must_use]
     pub const fn token(&self) -> &'static str {
