@@ -12,6 +12,24 @@ use nvdimm_infoblock::compat::{
 use nvdimm_infoblock::{InfoBlock, Uuid};
 
 use crate::args::{parse_size, Args, UsageError};
+
+/// `println!` that stops quietly when stdout is closed (e.g. piped into `head`), instead of
+/// panicking on the broken pipe.
+macro_rules! out {
+    () => {
+        out_line(String::new())
+    };
+    ($($arg:tt)*) => {
+        out_line(format!($($arg)*))
+    };
+}
+
+fn out_line(mut line: String) {
+    use std::io::Write as _;
+    line.push('\n');
+    // A closed stdout is not an error of the command; the exit code still says the verdict.
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
 use crate::json::Json;
 use crate::CmdResult;
 
@@ -154,20 +172,21 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 "readers",
                 Json::Arr(verdicts.iter().map(|(r, v)| reader_json(r, v)).collect()),
             );
-        println!("{}", out.pretty());
+        out!("{}", out.pretty());
     } else {
-        println!(
+        out!(
             "{}: v{} ({})",
             input.path,
             block.version(),
             format_version(block)
         );
-        println!(
+        out!(
             "namespace: start {:#x} size {:#x}",
-            input.ns.start, input.ns.size
+            input.ns.start,
+            input.ns.size
         );
         let names: Vec<&str> = required.features.iter().map(|f| f.name()).collect();
-        println!(
+        out!(
             "features: {}",
             if names.is_empty() {
                 "none".to_owned()
@@ -175,15 +194,18 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 names.join(", ")
             }
         );
-        println!("required version: {required}");
-        println!("claimed version: {claimed}");
+        out!("required version: {required}");
+        out!("claimed version: {claimed}");
         if let Some(m) = intent.min_version {
-            println!("min_version: {m}");
+            out!("min_version: {m}");
         }
-        println!();
-        println!(
+        out!();
+        out!(
             "{:<16} {:<9} {:<18} {:<18} detail",
-            "reader", "verdict", "data_start", "data_size"
+            "reader",
+            "verdict",
+            "data_start",
+            "data_size"
         );
         for (reader, verdict) in &verdicts {
             let (start, size) = verdict.view().map_or(("-".into(), "-".into()), |v| {
@@ -206,7 +228,7 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 size,
                 detail.join("; ")
             );
-            println!("{}", line.trim_end());
+            out!("{}", line.trim_end());
         }
     }
     Ok(if any_kernel_loads {
@@ -295,9 +317,9 @@ pub fn run_upgrade(argv: Vec<String>) -> CmdResult {
                     .with("file", input.path.as_str())
                     .with("target", target.name())
                     .with("refused", e.to_string());
-                println!("{}", out.pretty());
+                out!("{}", out.pretty());
             } else {
-                println!("{}: upgrade to {target} refused: {e}", input.path);
+                out!("{}: upgrade to {target} refused: {e}", input.path);
             }
             return Ok(ExitCode::from(1));
         }
@@ -309,7 +331,7 @@ pub fn run_upgrade(argv: Vec<String>) -> CmdResult {
         true
     };
     if json {
-        println!("{}", plan_json(&input, &plan, written).pretty());
+        out!("{}", plan_json(&input, &plan, written).pretty());
     } else {
         print_plan(&input, &plan, written);
     }
@@ -346,31 +368,34 @@ fn fmt_opt(v: Option<u64>) -> String {
 fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
     let b = &plan.before;
     let a = &plan.after;
-    println!(
+    out!(
         "{}: {} -> {}{}",
         input.path,
         b.version,
         a.version,
         if written { " (written)" } else { " (dry run)" }
     );
-    println!(
+    out!(
         "before ({}): dataoff {:#x}, data start {}, size {}",
         b.reader.name(),
         b.dataoff,
         fmt_opt(b.data_start),
         fmt_opt(b.data_size)
     );
-    println!(
+    out!(
         "after  ({}): dataoff {:#x}, data start {}, size {}",
         a.reader.name(),
         a.dataoff,
         fmt_opt(a.data_start),
         fmt_opt(a.data_size)
     );
-    println!();
-    println!(
+    out!();
+    out!(
         "{:<16} {:<9} {:<9} {:<7} detail",
-        "reader", "before", "after", "change"
+        "reader",
+        "before",
+        "after",
+        "change"
     );
     for c in &plan.readers {
         let change = if c.gains() {
@@ -389,6 +414,6 @@ fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
             c.before.token(),
             c.after.token()
         );
-        println!("{}", line.trim_end());
+        out!("{}", line.trim_end());
     }
 }
