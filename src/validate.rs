@@ -1244,12 +1244,11 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
         // __nvdimm_setup_pfn: `range_len(range) - offset`, u64, wraps on 6.1 when the
         // paddings leave less than dataoff.
         let pages = phys_pfn(range_len.wrapping_sub(info.dataoff));
-        let npfns = if profile.rules.runtime_npfns_section_aligned {
+        if profile.rules.runtime_npfns_section_aligned {
             align_up(pages, pages_per_section(profile)).unwrap_or(pages)
         } else {
             pages
-        };
-        npfns
+        }
     };
 
     if info.kind == DeviceKind::Devdax {
