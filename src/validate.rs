@@ -333,6 +333,15 @@ pub enum Reason {
         /// `res_size - start_pad - end_trunc` (wrapping, as the kernel computes it).
         usable: u64,
     },
+    /// Enable, PMEM mode, 5.5+: dataoff is 0, so re-enabling the namespace for its first
+    /// `dataoff` bytes (to clear memmap badblocks) cannot reserve a 0-byte region
+    /// ("could not reserve region", `-EBUSY`).
+    MemmapRegionEmpty {
+        /// `res.start`.
+        start: u64,
+        /// `res.end` (inclusive).
+        end: u64,
+    },
     /// Enable, RAM mode: dataoff is below the info-block reserve (§5.1, `-EINVAL`).
     RamDataoffBelowReserve {
         /// The block's dataoff.
@@ -404,6 +413,7 @@ impl Reason {
             Self::ResourceStartMisaligned { .. } => "resource_start_misaligned",
             Self::ResourceEndMisaligned { .. } => "resource_end_misaligned",
             Self::SmallNamespace { .. } => "small_namespace",
+            Self::MemmapRegionEmpty { .. } => "memmap_region_empty",
             Self::RamDataoffBelowReserve { .. } => "ram_dataoff_below_reserve",
             Self::RangeInverted { .. } => "range_inverted",
             Self::InvalidAltmap { .. } => "invalid_altmap",
@@ -416,7 +426,8 @@ impl Reason {
     #[must_use]
     pub const fn stage(&self) -> Stage {
         match self {
-            Self::RamDataoffBelowReserve { .. }
+            Self::MemmapRegionEmpty { .. }
+            | Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. }
             | Self::MemmapDoesNotFit { .. }
@@ -471,6 +482,7 @@ impl Reason {
                     Errno::EOPNOTSUPP
                 }
             }
+            Self::MemmapRegionEmpty { .. } => Errno::EBUSY,
             Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. } => Errno::EINVAL,
@@ -562,6 +574,11 @@ impl fmt::Display for KernelMessage {
             Reason::ResourceStartMisaligned { .. } => f.write_str("resource start misaligned"),
             Reason::ResourceEndMisaligned { .. } => f.write_str("resource end misaligned"),
             Reason::SmallNamespace { .. } => f.write_str("bad offset with small namespace"),
+            // %pR of the namespace resource: "[mem 0x%08llx-0x%08llx]".
+            Reason::MemmapRegionEmpty { start, end } => write!(
+                f,
+                "could not reserve region [mem {start:#010x}-{end:#010x}]"
+            ),
             Reason::InvalidAltmap { .. } => f.write_str("memory add fail, invalid altmap"),
             Reason::RamDataoffBelowReserve { .. }
             | Reason::RangeInverted { .. }
@@ -685,6 +702,10 @@ impl fmt::Display for Reason {
             Self::SmallNamespace { dataoff, usable } => write!(
                 f,
                 "dataoff {dataoff:#x} leaves no data in the {usable:#x} bytes after padding"
+            ),
+            Self::MemmapRegionEmpty { start, end } => write!(
+                f,
+                "pmem mode dataoff 0 leaves no memmap region to reserve in {start:#x}..={end:#x}"
             ),
             Self::RamDataoffBelowReserve { dataoff, reserve } => write!(
                 f,
@@ -1014,6 +1035,13 @@ fn validate(
         },
     })?;
 
+    // Before device-dax (4.3–4.6) nothing probes for the DAX signature.
+    if info.kind == DeviceKind::Devdax && !rules.devdax_supported {
+        return Err(Reason::BadSignature {
+            found: block.signature,
+        });
+    }
+
     // §3.7 step 6 (4.5+): parent uuid.
     if rules.checks_parent_uuid && info.parent_uuid != ns.uuid {
         return Err(Reason::ParentUuidMismatch {
@@ -1230,6 +1258,15 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
     // __nvdimm_setup_pfn: range.start = res.start + start_pad (u64, wraps).
     let base = res.start.wrapping_add(u64_of(info.start_pad));
     let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
+
+    // nd_pfn_init -> nd_pfn_clear_memmap_errors (5.5+, PMEM mode): re-enables the namespace
+    // for `dataoff` bytes; a 0-byte devm_request_mem_region fails.
+    if profile.rules.enable_claims_memmap_region && info.mode == Mode::PMEM && info.dataoff == 0 {
+        return Err(Reason::MemmapRegionEmpty {
+            start: res.start,
+            end: res.end,
+        });
+    }
 
     let npfns = if info.mode == Mode::RAM {
         // __nvdimm_setup_pfn: RAM mode needs dataoff past the info-block reserve.
