@@ -11,7 +11,7 @@
 //! | [`Outcome::Enabled`] | `/dev/pmemN` (fsdax) or `/dev/daxN.M` (devdax) | every check passed |
 //! | [`Outcome::Raw`] | the namespace is used raw, the block is ignored | validate failed with an errno other than `-EOPNOTSUPP` (bad signature, checksum, parent uuid, mode; before 5.4/5.7 every validate failure) |
 //! | [`Outcome::Rejected`] at [`Stage::Validate`] | no device at all | validate failed with `-EOPNOTSUPP` (5.4+) |
-//! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL` or `-ENOMEM` from setting up the mapping |
+//! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL`, `-EBUSY` or `-ENOMEM` from setting up the mapping |
 //!
 //! # Example
 //! ```
@@ -51,12 +51,17 @@
 //!   x86_64 `ilog2(0)` is `fls64(0) - 1 = -1` and the shift count is masked to 6 bits, so the
 //!   kernel computes `1 << 63`. The validator uses [`DERIVED_ALIGN_OF_ZERO`] = `1 << 63`, which
 //!   a PFN block then fails as "alignment exceeds capacity" and a DAX block as "alignment
-//!   mismatch".
+//!   mismatch". Linux 6.1 and 6.12 log exactly "alignment: 8000000000000000 exceeds capacity
+//!   10000000" for such a block on 256 MiB.
 //! * **The memmap of a PMEM-mode block** (§5.1): modelled on x86_64's vmemmap (5.3+): the
 //!   `struct page`s of every *whole* memory section of the pfn range are allocated from the
 //!   altmap in `PMD_SIZE` blocks, each aligned to its own size in physical pages; partial
-//!   sections take their memmap from system RAM. The same model is applied to the other
-//!   platforms and to older eras, where it is not confirmed.
+//!   sections take their memmap from system RAM. Linux 6.1 and 6.12 agree on every map=dev
+//!   case of the kernel suite (tests/kernel_replay.rs). The same model is applied to the
+//!   other platforms and to older eras, where it is not confirmed.
+//! * **devdax with a stored align of 0** (or minor < 2): validation checks the derived align,
+//!   but `dax_pmem` builds the dax region with the stored 0, and `IS_ALIGNED(x, 0)` fails, so
+//!   enabling fails with `-ENOMEM` (confirmed on 6.1 and 6.12).
 //! * Pre-5.3 eras align the altmap base down to a whole section (the rule that also rounds
 //!   their runtime `npfns` up to whole sections, [`EraRules::runtime_npfns_section_aligned`]).
 
