@@ -315,3 +315,229 @@ impl fmt::Debug for InfoBlock {
             .finish()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::as_conversions, clippy::arithmetic_side_effects)]
+pub(crate) mod tests {
+    use super::*;
+    use std::format;
+    use std::vec;
+    use zerocopy::IntoBytes;
+
+    /// Block A of FORMAT.md §2.3, written out by hand byte by byte: bytes 0..96 exactly as
+    /// printed there, zeros up to 4088, then the checksum `0xcb6f555c6d1aaee2` as le64.
+    pub(crate) fn block_a_image() -> [u8; 4096] {
+        #[rustfmt::skip]
+        const HEAD: [u8; 96] = [
+            // 0x00 signature "NVDIMM_PFN_INFO\0"
+            0x4e, 0x56, 0x44, 0x49, 0x4d, 0x4d, 0x5f, 0x50, 0x46, 0x4e, 0x5f, 0x49, 0x4e, 0x46, 0x4f, 0x00,
+            // 0x10 uuid 00 01 .. 0f
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+            // 0x20 parent_uuid 10 11 .. 1f
+            0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+            // 0x30 flags 0, major 1, minor 4
+            0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x04, 0x00,
+            // 0x38 dataoff 0x1200000
+            0x00, 0x00, 0x20, 0x01, 0x00, 0x00, 0x00, 0x00,
+            // 0x40 npfns 0x3ee00
+            0x00, 0xee, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // 0x48 mode 2, 0x4c start_pad 0
+            0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            // 0x50 end_trunc 0, 0x54 align 0x200000
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00,
+            // 0x58 page_size 0x1000, 0x5c page_struct_size 64, padding
+            0x00, 0x10, 0x00, 0x00, 0x40, 0x00, 0x00, 0x00,
+        ];
+        let mut image = [0u8; 4096];
+        image[..96].copy_from_slice(&HEAD);
+        image[4088..].copy_from_slice(&[0xe2, 0xae, 0x1a, 0x6d, 0x5c, 0x55, 0x6f, 0xcb]);
+        image
+    }
+
+    #[test]
+    fn deconstruct_block_a() {
+        let image = block_a_image();
+        let block = InfoBlock::from_bytes(&image).unwrap();
+        assert_eq!(block.signature, Signature::PFN);
+        assert_eq!(block.uuid.0, core::array::from_fn::<u8, 16, _>(|i| i as u8));
+        assert_eq!(
+            block.parent_uuid.0,
+            core::array::from_fn::<u8, 16, _>(|i| 0x10 + i as u8)
+        );
+        assert_eq!(block.flags.get(), 0);
+        assert_eq!(block.version_major.get(), 1);
+        assert_eq!(block.version_minor.get(), 4);
+        assert_eq!(block.version(), Version::V1_4);
+        assert_eq!(block.dataoff.get(), 0x120_0000);
+        assert_eq!(block.npfns.get(), 0x3_ee00);
+        assert_eq!(block.mode.get(), 2);
+        assert_eq!(block.mode(), Mode::PMEM);
+        assert_eq!(block.start_pad.get(), 0);
+        assert_eq!(block.end_trunc.get(), 0);
+        assert_eq!(block.align.get(), 0x20_0000);
+        assert_eq!(block.page_size.get(), 4096);
+        assert_eq!(block.page_struct_size.get(), 64);
+        assert!(block.padding.iter().all(|&b| b == 0));
+        assert_eq!(block.checksum.get(), 0xcb6f_555c_6d1a_aee2);
+        assert!(!block.has_nonzero_padding());
+        // Bytes 88..90 (the 2019 min_version slot) hold page_size's low half.
+        assert_eq!(block.raw_min_version(), 0x1000);
+        // The borrow points into the input: zero copies.
+        assert!(core::ptr::eq(block.as_bytes().as_ptr(), image.as_ptr()));
+    }
+
+    /// Writing each raw field lands at the offset FORMAT.md §1.2 gives, in little-endian.
+    #[test]
+    fn construct_block_a_from_fields() {
+        let mut bytes = [0xa5u8; 4096];
+        let block = InfoBlock::from_bytes_mut(&mut bytes).unwrap();
+        *block = InfoBlock::zeroed();
+        block.signature = Signature::PFN;
+        block.uuid = Uuid(core::array::from_fn(|i| i as u8));
+        block.parent_uuid = Uuid(core::array::from_fn(|i| 0x10 + i as u8));
+        block.version_major.set(1);
+        block.version_minor.set(4);
+        block.dataoff.set(0x120_0000);
+        block.npfns.set(0x3_ee00);
+        block.mode.set(Mode::PMEM.0);
+        block.align.set(0x20_0000);
+        block.page_size.set(4096);
+        block.page_struct_size.set(64);
+        block.checksum.set(0xcb6f_555c_6d1a_aee2);
+        assert_eq!(bytes, block_a_image());
+    }
+
+    #[test]
+    fn field_offsets_are_those_of_format_md() {
+        // FORMAT.md §1.2 table, decimal offsets.
+        let expected = [
+            (offset::SIGNATURE, 0),
+            (offset::UUID, 16),
+            (offset::PARENT_UUID, 32),
+            (offset::FLAGS, 48),
+            (offset::VERSION_MAJOR, 52),
+            (offset::VERSION_MINOR, 54),
+            (offset::DATAOFF, 56),
+            (offset::NPFNS, 64),
+            (offset::MODE, 72),
+            (offset::START_PAD, 76),
+            (offset::END_TRUNC, 80),
+            (offset::ALIGN, 84),
+            (offset::PAGE_SIZE, 88),
+            (offset::MIN_VERSION, 88),
+            (offset::PAGE_STRUCT_SIZE, 92),
+            (offset::PADDING, 94),
+            (offset::CHECKSUM, 4088),
+        ];
+        for (got, want) in expected {
+            assert_eq!(got, want);
+        }
+        assert_eq!(core::mem::size_of::<InfoBlock>(), 4096);
+        assert_eq!(core::mem::align_of::<InfoBlock>(), 1);
+    }
+
+    #[test]
+    fn locate_by_length() {
+        let big = vec![0u8; 1 << 20];
+        for len in [0usize, 1, 4095, 4097, 8191] {
+            assert_eq!(
+                InfoBlock::locate(&big[..len]).map(|_| ()),
+                Err(ParseError::InvalidLength { len }),
+                "len {len}"
+            );
+        }
+        // 4096: the bytes are the block.
+        let bare = InfoBlock::locate(&big[..4096]).unwrap();
+        assert!(core::ptr::eq(bare.as_bytes().as_ptr(), big.as_ptr()));
+        // 8192 and more: the block is bytes 4096..8192, the rest is ignored.
+        for len in [8192usize, 8193, 1 << 20] {
+            let block = InfoBlock::locate(&big[..len]).unwrap();
+            assert!(
+                core::ptr::eq(block.as_bytes().as_ptr(), big[4096..].as_ptr()),
+                "len {len}"
+            );
+        }
+    }
+
+    #[test]
+    fn locate_reads_the_block_at_4096_of_a_head() {
+        let mut head = vec![0xffu8; 8192 + 100];
+        head[4096..8192].copy_from_slice(&block_a_image());
+        let block = InfoBlock::locate(&head).unwrap();
+        assert_eq!(block.signature, Signature::PFN);
+        assert_eq!(block.checksum.get(), 0xcb6f_555c_6d1a_aee2);
+        assert_eq!(
+            InfoBlock::from_namespace_head(&head[..8191]).map(|_| ()),
+            Err(ParseError::InvalidLength { len: 8191 })
+        );
+        assert_eq!(
+            InfoBlock::from_bytes(&head[..8192]).map(|_| ()),
+            Err(ParseError::InvalidLength { len: 8192 })
+        );
+        assert_eq!(
+            InfoBlock::from_bytes_mut(&mut head[..10]).map(|_| ()),
+            Err(ParseError::InvalidLength { len: 10 })
+        );
+    }
+
+    #[test]
+    fn signature_text() {
+        assert_eq!(Signature::PFN.as_str(), Some("NVDIMM_PFN_INFO"));
+        assert_eq!(Signature::DAX.as_str(), Some("NVDIMM_DAX_INFO"));
+        assert_eq!(Signature::BTT.as_str(), Some("BTT_ARENA_INFO"));
+        // No NUL: all 16 bytes.
+        assert_eq!(
+            Signature(*b"NVDIMM_PFN_INFO!").as_str(),
+            Some("NVDIMM_PFN_INFO!")
+        );
+        assert_eq!(Signature([0; 16]).as_str(), Some(""));
+        let mut odd = [b'A'; 16];
+        odd[3] = 0xff;
+        assert_eq!(Signature(odd).as_str(), None);
+        assert_eq!(format!("{}", Signature::PFN), "NVDIMM_PFN_INFO\\x00");
+        assert_eq!(
+            format!("{:?}", Signature::DAX),
+            "Signature(\"NVDIMM_DAX_INFO\\x00\")"
+        );
+    }
+
+    /// FORMAT.md §1.2: mode RAM = 1 (`--map=mem`), PMEM = 2 (`--map=dev`), NONE = 0.
+    #[test]
+    fn mode_values() {
+        assert_eq!(Mode::NONE.0, 0);
+        assert_eq!(Mode::RAM.0, 1);
+        assert_eq!(Mode::PMEM.0, 2);
+        assert!(!Mode::NONE.is_known());
+        assert!(Mode::RAM.is_known() && Mode::PMEM.is_known());
+        assert!(!Mode(3).is_known());
+        assert_eq!(Mode::RAM.map_name(), Some("mem"));
+        assert_eq!(Mode::PMEM.map_name(), Some("dev"));
+        assert_eq!(Mode(u32::MAX).map_name(), None);
+        assert_eq!(format!("{:?}", Mode::PMEM), "Mode::PMEM");
+        assert_eq!(format!("{:?}", Mode(7)), "Mode(7)");
+    }
+
+    #[test]
+    fn debug_skips_the_padding() {
+        let image = block_a_image();
+        let text = format!("{:?}", InfoBlock::from_bytes(&image).unwrap());
+        assert!(text.len() < 1000, "{} characters", text.len());
+        assert!(text.contains("dataoff: 18874368"));
+        assert!(text.contains("padding_nonzero: false"));
+        assert!(text.contains("checksum: 0xcb6f555c6d1aaee2"));
+    }
+
+    #[test]
+    fn nonzero_padding_and_flags_are_noticed() {
+        let mut image = block_a_image();
+        image[4087] = 1;
+        assert!(InfoBlock::from_bytes(&image).unwrap().has_nonzero_padding());
+        let mut image = block_a_image();
+        image[48] = 1;
+        assert!(InfoBlock::from_bytes(&image).unwrap().has_nonzero_padding());
+        // The checksum field is not padding.
+        let mut image = [0u8; 4096];
+        image[4088..].fill(0xff);
+        assert!(!InfoBlock::from_bytes(&image).unwrap().has_nonzero_padding());
+    }
+}

@@ -4,6 +4,7 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod inspect;
 mod json;
 
 use std::process::ExitCode;
@@ -12,8 +13,9 @@ use args::UsageError;
 
 const USAGE: &str = "\
 usage: infoblock [COMMAND] [ARGS]
-  inspect [PATH...] [--json] [--no-verify] [--page-size N] [--dialect auto|upstream|2019]
-  (no command: inspect the embedded sample namespace head)
+  inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
+  (no command, or inspect without PATH: inspect the embedded sample namespace head,
+   ndctl's fsdax-1G-a2M-parent.bin)
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
 /// What a subcommand reports: its exit code.
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         argv.remove(0)
     };
     let result = match command.as_str() {
+        "inspect" => inspect::run(argv),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@
     suite.py kernels FILE                      short kernel names ("6.1") in NDH-JSON lines
     suite.py recorded-kernels RECORDED NAME    short kernel names recorded for a case
     suite.py collect SUITE OUTDIR LIVE         NDH-JSON lines of OUTDIR/NAME.out -> LIVE
+    suite.py offline-live RECORDED LIVE [--only a,b]   LIVE := recorded answers
     suite.py report --mode record|compare|none --suite SUITE --live LIVE --recorded REC
                     [--check-dir DIR] [--check-cmd CMD]
 
@@ -142,6 +143,17 @@ def cmd_collect(a):
         p = os.path.join(a.outdir, c["name"] + ".out")
         if os.path.exists(p):
             live[c["name"]] = parse_out(p)
+    with open(a.live, "w") as f:
+        json.dump(live, f, indent=1, sort_keys=True)
+    return 0
+
+
+def cmd_offline_live(a):
+    """LIVE := the recorded answers (for --recorded: check a CLI without booting)."""
+    with open(a.recorded) as f:
+        rec = json.load(f).get("cases", {})
+    only = set(a.only.split(",")) if a.only else None
+    live = {n: r for n, r in rec.items() if only is None or n in only}
     with open(a.live, "w") as f:
         json.dump(live, f, indent=1, sort_keys=True)
     return 0
@@ -300,6 +312,11 @@ def main():
     p.add_argument("outdir")
     p.add_argument("live")
     p.set_defaults(fn=cmd_collect)
+    p = sub.add_parser("offline-live")
+    p.add_argument("recorded")
+    p.add_argument("live")
+    p.add_argument("--only")
+    p.set_defaults(fn=cmd_offline_live)
     p = sub.add_parser("report")
     p.add_argument("--mode", choices=("record", "compare", "none"), required=True)
     p.add_argument("--suite", required=True)
