@@ -88,18 +88,25 @@ extern crate std;
 
 mod checksum;
 mod error;
+pub mod layout;
 mod model;
 pub mod profile;
 pub mod raw;
 mod uuid;
+pub mod validate;
 mod version;
 
 pub use checksum::nd_fletcher64;
 pub use error::{EmitError, ErrorClass, ParseError};
+pub use layout::{solve, Layout, LayoutError, LayoutRequest};
 pub use model::{
     parse, DefaultedFields, DeviceKind, Dialect, DialectChoice, ParseOptions, Parsed, PfnInfo,
 };
 pub use profile::{Era, Platform, Profile};
 pub use raw::{InfoBlock, Mode, Signature};
 pub use uuid::{Uuid, UuidParseError};
+pub use validate::{
+    check, Enabled, Errno, LiveSettings, Namespace, NamespaceError, Outcome, ProbePath, Reason,
+    Stage,
+};
 pub use version::Version;

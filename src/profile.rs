@@ -347,6 +347,9 @@ pub struct EraRules {
     /// The unit of the stored `npfns`.
     pub npfns_unit: NpfnsUnit,
     /// Extra bytes folded into devdax dataoff (`dax_label_reserve`, 128 KiB in 4.7–5.0).
+    ///
+    /// FORMAT.md §4.1 marks its first release UNCONFIRMED (about 4.10): this crate chooses
+    /// 4.7, the release that introduced device-dax, for the whole 4.7–4.14 era.
     pub dax_label_reserve: u64,
     /// `MAX_STRUCT_PAGE_SIZE`: bytes reserved per page for a new PMEM-mode memmap.
     pub max_struct_page_size: u16,
@@ -372,6 +375,14 @@ pub struct EraRules {
     pub errno_style: ErrnoStyle,
     /// PMEM-mode runtime npfns is rounded up to whole sections (before 5.3).
     pub runtime_npfns_section_aligned: bool,
+    /// Device-dax (`nd_dax`, `NVDIMM_DAX_INFO`) exists (4.7+).
+    pub devdax_supported: bool,
+    /// The writer pads the PMEM-mode memmap to a whole `HPAGE_SIZE` (the PMD size) before
+    /// adding it to the offset (bfb34527a3 "fix memmap reservation size versus 4K alignment",
+    /// about 4.10, Cc: stable; FORMAT.md §4.4). FORMAT.md marks UNCONFIRMED which 4.7–4.14
+    /// releases used which variant: this crate chooses the padded (fixed) form for the whole
+    /// 4.7–4.14 era, because the fix was sent to stable; set it to `false` to model 4.7–4.9.
+    pub memmap_pad_to_pmd: bool,
 }
 
 impl EraRules {
@@ -438,6 +449,8 @@ impl EraRules {
                 ErrnoStyle::Legacy
             },
             runtime_npfns_section_aligned: !era.is_at_least(E::V5_3),
+            devdax_supported: era.is_at_least(E::V4_7),
+            memmap_pad_to_pmd: matches!(era, E::V4_7),
         }
     }
 }
@@ -498,6 +511,19 @@ impl Profile {
                     INFO_BLOCK_RESERVE
                 }
             }
+        }
+    }
+
+    /// The smallest namespace a kernel of this profile creates a pfn/dax device on: one
+    /// memory section in 4.3 (`ND_PFN_ALIGN`), else `ND_MIN_NAMESPACE_SIZE` (16 MiB).
+    #[must_use]
+    pub const fn min_namespace_size(&self) -> u64 {
+        if self.rules.requires_section_aligned_start
+            && self.platform.section_size > MIN_NAMESPACE_SIZE
+        {
+            self.platform.section_size
+        } else {
+            MIN_NAMESPACE_SIZE
         }
     }
 

@@ -4,8 +4,10 @@
 //! the kernel would not enable it; 2 a usage or I/O error (one line on stderr).
 
 mod args;
+mod check;
 mod inspect;
 mod json;
+mod plan;
 
 use std::process::ExitCode;
 
@@ -16,6 +18,12 @@ usage: infoblock [COMMAND] [ARGS]
   inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
   (no command, or inspect without PATH: inspect the embedded sample namespace head,
    ndctl's fsdax-1G-a2M-parent.bin)
+  check PATH --ns-start ADDR [--ns-size BYTES] [--parent-uuid UUID] [--kernel PROFILE] [--json]
+  plan --size S [--align A] [--mode fsdax|devdax] [--map dev|mem] [--ns-start ADDR]
+       [--kernel PROFILE] [--platform NAME] [--usable N [--granule G]] [--json]
+       [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
+  create PATH [plan options; --size defaults to the file size] [--uuid U] [--parent-uuid U]
+       [--version 1.0..1.4] [--force]
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
 /// What a subcommand reports: its exit code.
@@ -34,6 +42,9 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
         }
+        "check" => check::run(argv),
+        "plan" => plan::plan(args::Args::new(argv)),
+        "create" => plan::create(args::Args::new(argv)),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
     };
     match result {

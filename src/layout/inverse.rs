@@ -1,0 +1,135 @@
+//! The inverse question (NDCTL.md §7): which namespace size gives at least N usable bytes.
+//!
+//! # Why the search is exact
+//! Write `E(S)` for the effective end of a namespace of size `S` (`start + S - end_trunc`) and
+//! `D(S)` for its `dataoff`; the usable bytes are `E(S) - (start + start_pad) - D(S)`.
+//! * Truncation only ever moves the end down to an aligned point `e` at which a namespace of
+//!   size `e - start` needs no truncation, and `D` of that smaller namespace is not larger. So
+//!   some minimal answer has an end aligned to the era's end unit `T` (the effective alignment
+//!   in 5.3+, the requested alignment in 4.15–5.2, a section where the end collides, else one
+//!   granule), and only sizes with such ends need to be tried.
+//! * Along those sizes `D` never decreases. Starting from the smallest candidate `e0`, the
+//!   iteration `e' = ALIGN_UP(start + start_pad + N + D(e), U)` (`U = max(T, granule)`) never
+//!   passes a valid answer: if `e* >= e` is valid then `e* >= start + start_pad + N + D(e*) >=
+//!   start + start_pad + N + D(e)`, so `e* >= e'`. When it stops moving, `e` itself is valid,
+//!   hence minimal.
+//! * If the kernel's checks still refuse that size (e.g. 4.6's power-of-two offset rule), the
+//!   search continues upwards one unit at a time, so the first accepted size is returned.
+//!
+//! The search starts at the smallest namespace the kernel creates a pfn/dax device on
+//! ([`Profile::min_namespace_size`](crate::Profile::min_namespace_size), 16 MiB).
+
+use super::{
+    effective_align, geometry, requested_align, solve, Calc, Layout, LayoutError, LayoutRequest,
+    Padding,
+};
+use crate::profile::WriterRule;
+
+/// How many candidate sizes the search tries at most before giving up.
+const MAX_STEPS: u32 = 1 << 14;
+
+/// The bytes the kernel exposes (pfn/dax `size`) for the request's namespace size.
+///
+/// # Errors
+/// As [`solve`].
+pub fn usable_bytes(req: &LayoutRequest) -> Result<u64, LayoutError> {
+    solve(req).map(|layout| layout.dev_size)
+}
+
+/// The layout of the smallest namespace, a multiple of `granule` bytes, that gives at least
+/// `usable` bytes (the pfn/dax `size`) for the request's start, mode, kind, alignment,
+/// collisions and profile; `template.ns_size` is ignored.
+///
+/// `granule` is the size step namespaces are created in: the page size for label-less or
+/// emulated namespaces, the region alignment (16 MiB by default since 5.7) for `ndctl
+/// create-namespace`. Sizes below the kernel's minimum
+/// ([`Profile::min_namespace_size`](crate::Profile::min_namespace_size)) are not considered.
+///
+/// # Errors
+/// [`LayoutError::SearchUnsupported`] for explicit padding, a granule that is not a power of
+/// two, or a start that is not a multiple of it; the size-independent errors of [`solve`]
+/// (mode, alignment, misaligned start); [`LayoutError::Overflow`] or
+/// [`LayoutError::NoSizeFound`] when no size up to `u64::MAX` (or the step bound) works.
+pub fn min_size_for_usable(
+    template: &LayoutRequest,
+    usable: u64,
+    granule: u64,
+) -> Result<Layout, LayoutError> {
+    let start = template.ns_start;
+    let unsupported = LayoutError::SearchUnsupported {
+        granule,
+        ns_start: start,
+    };
+    let Padding::Policy(collide) = template.padding else {
+        return Err(unsupported);
+    };
+    if !granule.is_power_of_two() || start.checked_rem(granule) != Some(0) {
+        return Err(unsupported);
+    }
+    let calc = Calc {
+        ns_start: start,
+        ns_size: 0,
+    };
+    let profile = &template.profile;
+    let section = profile.platform.section_size;
+    let align = requested_align(template)?;
+    let unit = match profile.rules.writer {
+        WriterRule::V1_0 => 1,
+        WriterRule::SectionPadding if collide.end => section,
+        WriterRule::SectionPadding => 1,
+        WriterRule::Trim if collide.end => section.max(align),
+        WriterRule::Trim => align,
+        WriterRule::Subsection => effective_align(template, align),
+    };
+    let step = unit.max(granule);
+    let start_pad = match profile.rules.writer {
+        WriterRule::SectionPadding | WriterRule::Trim if collide.start => {
+            calc.sub(calc.align_up(start, section)?, start)?
+        }
+        _ => 0,
+    };
+    let data_base = calc.add(start, start_pad)?;
+    let need = usable.max(1);
+    let lowest = calc.align_up(calc.add(start, profile.min_namespace_size())?, step)?;
+    let mut end = lowest.max(calc.align_up(calc.add(data_base, need)?, step)?);
+    for _ in 0..MAX_STEPS {
+        let req = template.with_size(calc.sub(end, start)?);
+        let dataoff = match geometry(&req) {
+            Ok(geo) => geo.dataoff,
+            Err(LayoutError::NoRoomForData { .. }) => {
+                end = calc.add(end, step)?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let target = calc.align_up(calc.add(calc.add(data_base, need)?, dataoff)?, step)?;
+        if target > end {
+            end = target;
+            continue;
+        }
+        match solve(&req) {
+            Ok(layout) if layout.dev_size >= usable => return Ok(layout),
+            Ok(_) => {}
+            Err(e) if !size_dependent(&e) => return Err(e),
+            Err(_) => {}
+        }
+        end = calc.add(end, step)?;
+    }
+    Err(LayoutError::NoSizeFound { usable })
+}
+
+/// Whether a refusal may go away for another namespace size.
+const fn size_dependent(error: &LayoutError) -> bool {
+    matches!(
+        error,
+        LayoutError::NoRoomForData { .. }
+            | LayoutError::NoDataPages { .. }
+            | LayoutError::BadOffset { .. }
+            | LayoutError::AlignExceedsCapacity { .. }
+            | LayoutError::NamespaceTooSmall { .. }
+            | LayoutError::EndMisaligned { .. }
+            | LayoutError::MemmapDoesNotFit { .. }
+            | LayoutError::DataoffBelowReserve { .. }
+            | LayoutError::PaddingTooLarge { .. }
+    )
+}
