@@ -87,6 +87,7 @@
 extern crate std;
 
 mod checksum;
+pub mod compat;
 mod error;
 pub mod layout;
 mod model;

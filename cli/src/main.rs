@@ -5,6 +5,7 @@
 
 mod args;
 mod check;
+mod compat;
 mod inspect;
 mod json;
 mod plan;
@@ -24,6 +25,8 @@ usage: infoblock [COMMAND] [ARGS]
        [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
   create PATH [plan options; --size defaults to the file size] [--uuid U] [--parent-uuid U]
        [--version 1.0..1.4] [--force]
+  compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]
+  upgrade PATH --to 1.0|1.1|1.2|1.3|1.4|2019-1.3 [--ns-start ADDR] [--ns-size SIZE] [--dry-run] [--json]
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 
 /// What a subcommand reports: its exit code.
@@ -45,6 +48,8 @@ fn main() -> ExitCode {
         "check" => check::run(argv),
         "plan" => plan::plan(args::Args::new(argv)),
         "create" => plan::create(args::Args::new(argv)),
+        "compat" => compat::run_compat(argv),
+        "upgrade" => compat::run_upgrade(argv),
         other => Err(UsageError(format!("unknown command {other:?}\n{USAGE}"))),
     };
     match result {

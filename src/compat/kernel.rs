@@ -1,0 +1,51 @@
+//! The bridge to the validator: a kernel reader's verdict is [`crate::validate::check`]'s
+//! [`Outcome`], never a second copy of the rules.
+
+use super::reader::{Reason, View};
+use crate::profile::Profile;
+use crate::raw::InfoBlock;
+use crate::validate::{self, Namespace, Outcome, ProbePath};
+
+/// A kernel outcome in the checker's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum KernelOutcome {
+    /// The namespace is used raw.
+    Raw(Reason),
+    /// The block is recognised and refused.
+    Rejected(Reason),
+    /// The device is enabled.
+    Enabled(View),
+}
+
+/// The probe-path outcome of `profile` for `block` in `ns`, from the validator.
+pub(crate) fn kernel_outcome(
+    block: &InfoBlock,
+    ns: &Namespace,
+    profile: &Profile,
+) -> KernelOutcome {
+    match validate::check(block, ns, &ProbePath::Probe, profile) {
+        Err(e) => KernelOutcome::Rejected(Reason::Namespace(e)),
+        Ok(Outcome::Raw { reason, errno }) => KernelOutcome::Raw(Reason::Kernel {
+            reason,
+            errno,
+            stage: None,
+        }),
+        Ok(Outcome::Rejected {
+            stage,
+            reason,
+            errno,
+        }) => KernelOutcome::Rejected(Reason::Kernel {
+            reason,
+            errno,
+            stage: Some(stage),
+        }),
+        Ok(Outcome::Enabled(e)) => KernelOutcome::Enabled(View {
+            kind: e.kind,
+            mode: e.mode,
+            data_start: e.dev_resource,
+            data_size: e.dev_size,
+            align: e.dev_align,
+            npfns: e.npfns,
+        }),
+    }
+}
