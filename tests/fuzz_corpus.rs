@@ -42,6 +42,21 @@ fn replay_roundtrip() {
     replay("roundtrip", bodies::roundtrip);
 }
 
+#[test]
+fn replay_solve() {
+    replay("solve", bodies::solve);
+}
+
+#[test]
+fn replay_check() {
+    replay("check", bodies::check);
+}
+
+#[test]
+fn replay_upgrade() {
+    replay("upgrade", bodies::upgrade);
+}
+
 /// The parse body on edge lengths it must classify by length alone: 0..=8 bytes, one short of
 /// a block, one past a block, one short of a namespace head (FORMAT.md §1: a block is 4096 bytes
 /// at byte 4096 of the namespace).

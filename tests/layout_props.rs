@@ -6,9 +6,7 @@ use nvdimm_infoblock::layout::{
 };
 use nvdimm_infoblock::profile::OffsetCheck;
 use nvdimm_infoblock::validate::{check, Namespace, Outcome, ProbePath};
-use nvdimm_infoblock::{
-    parse, DeviceKind, Era, Mode, ParseOptions, Platform, Profile, Uuid,
-};
+use nvdimm_infoblock::{parse, DeviceKind, Era, Mode, ParseOptions, Platform, Profile, Uuid};
 use proptest::prelude::*;
 use zerocopy::IntoBytes;
 

@@ -13,22 +13,40 @@
 
 use core::hint::black_box;
 
-use nvdimm_infoblock::{InfoBlock, ParseOptions};
+#[allow(unused_imports)]
+use nvdimm_infoblock::validate::{Namespace, ProbePath};
+#[allow(unused_imports)]
+use nvdimm_infoblock::{
+    compat, layout::LayoutRequest, validate, DeviceKind, Era, InfoBlock, Mode, ParseOptions,
+    Platform, Profile, Uuid,
+};
 
 #[link(name = "c")]
 extern "C" {
     fn read(fd: i32, buf: *mut u8, count: usize) -> isize;
 }
 
+#[cfg(not(feature = "locate"))]
 extern "C" {
     /// Defined nowhere on purpose.
     fn nvdimm_infoblock_has_a_reachable_panic_path() -> !;
 }
 
+#[cfg(not(feature = "locate"))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     // SAFETY: never runs; if this call is linked at all, the link fails.
     unsafe { nvdimm_infoblock_has_a_reachable_panic_path() }
+}
+
+/// With feature `locate` the binary links even with panic paths, so that `locate.sh` can list
+/// the call sites of core's panic functions (with their inlined source lines).
+#[cfg(feature = "locate")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
 /// Bytes of input read: a namespace head (8192 bytes) plus 64 bytes of parameters.
@@ -70,12 +88,25 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
     let split = input.len().min(8192);
     let (head, params) = input.split_at(split);
     let head = black_box(head);
+    #[allow(unused_variables)]
     let options = ParseOptions {
         page_size: u32::try_from(param(params, 0) & 0xffff_ffff).unwrap_or(4096),
         verify_checksum: argc > 1,
         ..ParseOptions::DEFAULT
     };
     let mut score: u64 = 0;
+    // A profile chosen by the input: any era on any platform.
+    let eras = &Era::ALL;
+    let platforms = &Platform::ALL;
+    let pick = usize::try_from(param(params, 16) & 0xff).unwrap_or(0);
+    let era = eras.get(pick % eras.len()).copied().unwrap_or(Era::V6_5);
+    let platform = platforms
+        .get(pick / eras.len() % platforms.len())
+        .copied()
+        .unwrap_or(Platform::X86_64);
+    let profile = Profile::new(era, platform);
+    let mode = Mode(u32::try_from(param(params, 56) & 0xffff_ffff).unwrap_or(2));
+    let _ = (&profile, mode);
 
     #[cfg(feature = "core")]
     {
@@ -86,7 +117,39 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
         if let Ok(block) = InfoBlock::locate(head) {
             let verified = block.verify_checksum();
             score = score.wrapping_add(u64::from(black_box(&verified).is_ok()));
+            // validate: what the kernel of a profile does with the block in a namespace.
+            let ns = Namespace {
+                start: param(params, 24),
+                size: param(params, 32),
+                uuid: Uuid::NIL,
+            };
+            let outcome = validate::check(block, &ns, &ProbePath::Probe, &profile);
+            score = score.wrapping_add(u64::from(black_box(&outcome).is_ok()));
         }
+        // solve: the layout a kernel of the profile writes for a namespace.
+        let request = LayoutRequest::new(profile, param(params, 32), DeviceKind::Fsdax, mode)
+            .with_start(param(params, 24))
+            .with_align(Some(param(params, 40)));
+        let layout = nvdimm_infoblock::solve(&request);
+        score = score.wrapping_add(u64::from(black_box(&layout).is_ok()));
+    }
+
+    #[cfg(feature = "compat")]
+    if let Ok(block) = InfoBlock::locate(head) {
+        // compat: every known reader's verdict, and an upgrade plan.
+        let ns = Namespace::labelless(param(params, 24), param(params, 32));
+        for reader in &compat::Reader::KNOWN {
+            let verdict = compat::check(block, &ns, reader);
+            score = score.wrapping_add(u64::from(black_box(&verdict).loads()));
+        }
+        let versions = &compat::FormatVersion::ALL;
+        let index = usize::try_from(param(params, 48) % 6).unwrap_or(0);
+        if let Some(target) = versions.get(index) {
+            let plan = compat::plan_upgrade(block, &ns, *target);
+            score = score.wrapping_add(u64::from(black_box(&plan).is_ok()));
+        }
+        let features = compat::Features::of_block(block);
+        score = score.wrapping_add(u64::from(black_box(features).bits()));
     }
 
     #[cfg(feature = "fletcher")]
@@ -122,9 +185,9 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
         let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
         let release = field.get(..end).unwrap_or(&[]);
         if let Ok(text) = core::str::from_utf8(release) {
-            if let Some(profile) = nvdimm_infoblock::Profile::x86_64_for_release(text) {
-                score = score.wrapping_add(profile.info_block_reserve());
-                score = score.wrapping_add(profile.default_align());
+            if let Some(p) = nvdimm_infoblock::Profile::x86_64_for_release(text) {
+                score = score.wrapping_add(p.info_block_reserve());
+                score = score.wrapping_add(p.default_align());
             }
         }
     }
