@@ -461,6 +461,12 @@ pub fn solve(data: &[u8]) {
                     },
                 ..
             }) if known_findings() => {}
+            // Finding F4 (fuzz/README.md): 4.7-4.14 devdax layouts whose device range is not
+            // aligned as the enable stage requires; the solver returns them.
+            Ok(Outcome::Rejected {
+                reason: Reason::DaxRangeMisaligned { .. },
+                ..
+            }) if known_findings() && profile.era == Era::V4_7 => {}
             Ok(Outcome::Enabled(dev)) => {
                 assert_eq!(dev.kind, kind);
                 assert_eq!(dev.dev_size, l.dev_size);
@@ -623,8 +629,8 @@ pub fn check(data: &[u8]) {
 ///
 /// A planned upgrade writes a block that verifies and has the target version, and data never
 /// moves: every kernel profile that enables both the old and the new block exposes the same
-/// data (resource and size, from the validator), and every reader the plan lists sees the same
-/// data before and after.
+/// data (resource and size, from the validator), and every reader the plan lists that read the
+/// old block as its writer meant sees the same data before and after.
 pub fn upgrade(data: &[u8]) {
     let mut input = Input { bytes: data };
     let target = FormatVersion::ALL[usize::from(input.u8()) % FormatVersion::ALL.len()];
@@ -649,6 +655,11 @@ pub fn upgrade(data: &[u8]) {
     assert_eq!(plan.block.uuid, block.uuid);
     assert_eq!(plan.block.parent_uuid, block.parent_uuid);
     for change in &plan.readers {
+        // A reader that misread the old block (documented on plan_upgrade) may see the
+        // data where the writer meant it after the upgrade.
+        if change.before.is_misread() {
+            continue;
+        }
         if let (Some(before), Some(after)) = (change.before.view(), change.after.view()) {
             assert_eq!(
                 (before.data_start, before.data_size),
