@@ -11,6 +11,31 @@
 //! [`min_size_for_usable`] answers the inverse question (NDCTL.md §7): the smallest namespace
 //! size that gives at least N usable bytes.
 //!
+//! # Example
+//! ```
+//! use nvdimm_infoblock::layout::{min_size_for_usable, solve, LayoutError, LayoutRequest};
+//! use nvdimm_infoblock::{DeviceKind, Mode, Profile, Uuid};
+//!
+//! // FORMAT.md §4.6: 1 GiB at 0x240000000, align 2 MiB, map=dev, newest x86_64 kernel.
+//! let req = LayoutRequest::new(Profile::NEWEST_X86_64, 1 << 30, DeviceKind::Fsdax, Mode::PMEM)
+//!     .with_start(0x2_4000_0000)
+//!     .with_align(Some(2 << 20));
+//! let layout = solve(&req)?;
+//! assert_eq!((layout.dataoff, layout.npfns), (0x120_0000, 0x3_ee00));
+//! assert_eq!(layout.dev_size, (1 << 30) - 0x120_0000);
+//! let block = layout.to_info(Uuid([0x11; 16]), Uuid::NIL).to_block()?;
+//! assert!(block.verify_checksum().is_ok());
+//!
+//! // 1 GiB usable needs 1 GiB + 18 MiB.
+//! let need = min_size_for_usable(&req, 1 << 30, 4096)?;
+//! assert_eq!(need.request.ns_size, (1 << 30) + (18 << 20));
+//!
+//! // A layout with no data page is an error, not a block.
+//! let tiny = req.with_size((2 << 30) - (12 << 10)).with_align(Some(1 << 30));
+//! assert!(matches!(solve(&tiny), Err(LayoutError::NoRoomForData { .. })));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
 //! # The two readings of `dataoff` (FORMAT.md §5.2–§5.3)
 //! With `start_pad != 0` (blocks written by 4.6–5.2 after a section collision), the kernel's
 //! block-I/O path reads `dataoff` relative to `ns_start + start_pad` (the pfn.h comment), but the
@@ -188,6 +213,17 @@ pub struct DataoffReading {
 }
 
 impl DataoffReading {
+    /// Whether the DAX path's first page lies before `map_base`, outside the memory that has a
+    /// `struct page`: the kernel's `__bdev_dax_supported` then disables DAX (FORMAT.md §5.2;
+    /// legacy fsdax with `dataoff < start_pad`, typically map=mem).
+    #[must_use]
+    pub const fn dax_outside_map(&self) -> bool {
+        match self.dax_start {
+            Some(dax) => dax < self.map_base,
+            None => true,
+        }
+    }
+
     /// Bytes by which the DAX path maps below the block-I/O data (0 when they agree).
     #[must_use]
     pub const fn dax_misdirect(&self) -> Option<u64> {
@@ -705,7 +741,15 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     match rules.offset_check {
         OffsetCheck::SizeOnly => {}
         OffsetCheck::PowerOfTwo => {
-            // §3.2 (4.6): align = 1 << ilog2(dataoff); dataoff must be a power of two.
+            // §3.2 (4.6): the live align (the default on probe) must fit the namespace; then
+            // align = 1 << ilog2(dataoff), and dataoff must be a power of two.
+            let live = profile.default_align();
+            if live > size {
+                return Err(LayoutError::AlignExceedsCapacity {
+                    align: live,
+                    capacity: size,
+                });
+            }
             if !dataoff.is_power_of_two() || dataoff < page {
                 return Err(LayoutError::BadOffset {
                     dataoff,
@@ -764,6 +808,19 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
             return Err(LayoutError::EndMisaligned {
                 end: data_end,
                 required: compat,
+            });
+        }
+    }
+    // dax_pmem (§6.1): alloc_dax_region needs the data range's start and length aligned to
+    // the block's align (an -ENOMEM at enable otherwise); 4.7–4.14 did not trim the end.
+    let data_len = calc.sub(data_end, data_start)?;
+    if req.kind == DeviceKind::Devdax && stored_align != 0 {
+        let align = u64::from(stored_align);
+        if data_start.checked_rem(align) != Some(0) || data_len.checked_rem(align) != Some(0) {
+            return Err(LayoutError::DaxRangeMisaligned {
+                start: data_start,
+                len: data_len,
+                align,
             });
         }
     }

@@ -340,6 +340,15 @@ pub enum Reason {
         /// The info-block reserve in bytes.
         reserve: u64,
     },
+    /// Enable: the paddings exceed the namespace, so the pfn range `[res.start + start_pad,
+    /// res.end - end_trunc]` ends before it starts (`memremap_pages` fails, `-EINVAL`, with no
+    /// log line of its own).
+    RangeInverted {
+        /// `res.start + start_pad` (wrapping).
+        start: u64,
+        /// `res.end - end_trunc` (wrapping).
+        end: u64,
+    },
     /// Enable, PMEM mode: the altmap does not fit the range (`__add_pages`: "memory add fail,
     /// invalid altmap", `-EINVAL`): its base is not the range's first pfn, or its reserve plus
     /// free pages exceed the range.
@@ -396,6 +405,7 @@ impl Reason {
             Self::ResourceEndMisaligned { .. } => "resource_end_misaligned",
             Self::SmallNamespace { .. } => "small_namespace",
             Self::RamDataoffBelowReserve { .. } => "ram_dataoff_below_reserve",
+            Self::RangeInverted { .. } => "range_inverted",
             Self::InvalidAltmap { .. } => "invalid_altmap",
             Self::MemmapDoesNotFit { .. } => "memmap_does_not_fit",
             Self::DaxRangeMisaligned { .. } => "dax_range_misaligned",
@@ -407,6 +417,7 @@ impl Reason {
     pub const fn stage(&self) -> Stage {
         match self {
             Self::RamDataoffBelowReserve { .. }
+            | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. }
             | Self::MemmapDoesNotFit { .. }
             | Self::DaxRangeMisaligned { .. } => Stage::Enable,
@@ -460,7 +471,9 @@ impl Reason {
                     Errno::EOPNOTSUPP
                 }
             }
-            Self::RamDataoffBelowReserve { .. } | Self::InvalidAltmap { .. } => Errno::EINVAL,
+            Self::RamDataoffBelowReserve { .. }
+            | Self::RangeInverted { .. }
+            | Self::InvalidAltmap { .. } => Errno::EINVAL,
             Self::MemmapDoesNotFit { .. } | Self::DaxRangeMisaligned { .. } => Errno::ENOMEM,
         }
     }
@@ -551,9 +564,13 @@ impl fmt::Display for KernelMessage {
             Reason::SmallNamespace { .. } => f.write_str("bad offset with small namespace"),
             Reason::InvalidAltmap { .. } => f.write_str("memory add fail, invalid altmap"),
             Reason::RamDataoffBelowReserve { .. }
+            | Reason::RangeInverted { .. }
             | Reason::MemmapDoesNotFit { .. }
             | Reason::DaxRangeMisaligned { .. } => {
-                let errno = if matches!(self.0, Reason::RamDataoffBelowReserve { .. }) {
+                let errno = if matches!(
+                    self.0,
+                    Reason::RamDataoffBelowReserve { .. } | Reason::RangeInverted { .. }
+                ) {
                     Errno::EINVAL
                 } else {
                     Errno::ENOMEM
@@ -672,6 +689,11 @@ impl fmt::Display for Reason {
             Self::RamDataoffBelowReserve { dataoff, reserve } => write!(
                 f,
                 "ram mode dataoff {dataoff:#x} is below the info-block reserve {reserve:#x}"
+            ),
+            Self::RangeInverted { start, end } => write!(
+                f,
+                "pfn range {start:#x}..={end:#x} ends before it starts (paddings exceed the \
+                 namespace)"
             ),
             Self::InvalidAltmap {
                 offset_pages,
@@ -1222,13 +1244,11 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
         // __nvdimm_setup_pfn: `range_len(range) - offset`, u64, wraps on 6.1 when the
         // paddings leave less than dataoff.
         let pages = phys_pfn(range_len.wrapping_sub(info.dataoff));
-        let npfns = if profile.rules.runtime_npfns_section_aligned {
+        if profile.rules.runtime_npfns_section_aligned {
             align_up(pages, pages_per_section(profile)).unwrap_or(pages)
         } else {
             pages
-        };
-        check_altmap(info.dataoff, base, range_len, profile)?;
-        npfns
+        }
     };
 
     if info.kind == DeviceKind::Devdax {
@@ -1240,6 +1260,21 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
         if !is_aligned(start, align) || !is_aligned(len, align) {
             return Err(Reason::DaxRangeMisaligned { start, len, align });
         }
+    }
+
+    // memremap_pages (pagemap_range): `xa_store_range(PHYS_PFN(range.start),
+    // PHYS_PFN(range.end))` refuses last < first with -EINVAL and no log line. range.end is
+    // `res.end - end_trunc` in u64, which wraps like range.start does.
+    let range_end = res.end.wrapping_sub(u64_of(info.end_trunc));
+    if phys_pfn(range_end) < phys_pfn(base) {
+        return Err(Reason::RangeInverted {
+            start: base,
+            end: range_end,
+        });
+    }
+
+    if info.mode == Mode::PMEM {
+        check_altmap(info.dataoff, base, range_len, profile)?;
     }
 
     Ok(Enabled {

@@ -7,7 +7,7 @@ use nvdimm_infoblock::compat::{
     VersionSupport, MIN_VERSION_2019, PFN3_MODE_PMEM, PFN3_MODE_RAM,
 };
 use nvdimm_infoblock::{
-    DeviceKind, Era, InfoBlock, Mode, PfnInfo, Platform, Profile, Uuid, Version,
+    DeviceKind, Era, Errno, InfoBlock, Mode, PfnInfo, Platform, Profile, Uuid, Version,
 };
 
 const KIB: u64 = 1 << 10;
@@ -111,6 +111,15 @@ fn d2019() -> InfoBlock {
     )
     .unwrap()
     .block
+}
+
+/// A 2019 v1.3 block that kept the upstream mode value (so old kernels do not fail on it):
+/// what the proposal avoided by changing the modes.
+fn d2019_upstream_mode() -> InfoBlock {
+    let mut b = d2019();
+    b.mode.set(2);
+    b.update_checksum();
+    b
 }
 
 /// v1.0 map=dev 1 GiB with ndctl's 18 MiB dataoff (a relabelled fsdax-1G-default).
@@ -381,6 +390,9 @@ fn rows() -> Vec<Row> {
         row!("§5.3: level 4 as well", d2019, legacy, Reader::MinVersion(4), Loads(d_data)),
         row!("§5.3: the EFI view: data at start + dataoff, now where Linux put it", d2019, legacy,
             Reader::DataoffOnly, Loads(Some((LEGACY_START + 0x520_0000, GIB - 0x520_0000)))),
+        row!("§5.3: without PFN3 modes an old kernel adds start_pad again and misreads", d2019_upstream_mode,
+            legacy, NEWEST, Degraded("start_pad_added_twice",
+                Some((LEGACY_START + 0x400_0000 + 0x520_0000, GIB - 0x400_0000 - 0x520_0000)))),
         row!("NDCTL.md §3: ndctl prints a 2019 block (version 1.3, checksum ok)", d2019, legacy,
             Reader::Ndctl, Loads(d_data)),
         // --- v1.0 blocks: align derived from dataoff ----------------------------------------
@@ -400,6 +412,12 @@ fn rows() -> Vec<Row> {
             ns1g, Reader::Ndctl, Degraded("shows_unmasked_fields", Some((NS4G + 2 * MIB, GIB - 4 * MIB)))),
         row!("§1.5: a dataoff-only driver never read end_trunc of a v1.0 block", || v10_with(|b| b.end_trunc.set(0x20_0000)),
             ns1g, Reader::DataoffOnly, Loads(Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
+        row!("§3.7 step 7: a v1.0 start_pad is read as 0: the data starts at start + dataoff",
+            || v10_with(|b| b.start_pad.set(0x400_0000)), ns1g, NEWEST,
+            Degraded("fields_defaulted", Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
+        row!("NDCTL.md §3: ndctl shows the v1.0 start_pad but (like the kernel) reads from start + dataoff",
+            || v10_with(|b| b.start_pad.set(0x400_0000)), ns1g, Reader::Ndctl,
+            Degraded("shows_unmasked_fields", Some((NS4G + 2 * MIB, GIB - 2 * MIB)))),
         row!("§3.7 step 7: a v1.0 align is read as 0 and derived", || v10_with(|b| b.align.set(0x1000)),
             ns1g, NEWEST, Degraded("fields_defaulted", None)),
         // --- Kata v0.2 RAM block, npfns 0 (NDCTL.md §6) -------------------------------------
@@ -594,6 +612,12 @@ fn min_version_refusal_message() {
         v.reason().unwrap().to_string(),
         "version >= min_version is required: the block needs 1.3, this reader supports 1.2"
     );
+    // Choice (FORMAT.md §1.5): -EOPNOTSUPP, the errno that keeps the namespace disabled.
+    assert_eq!(v.reason().unwrap().errno(), Some(Errno::EOPNOTSUPP));
+    assert_eq!(Errno::EOPNOTSUPP.code(), -95);
+    // Upstream kernels meet the PFN3 mode at the mode check: -ENXIO (FORMAT.md §3.7 step 8).
+    let v = check(&d2019(), &legacy_ns(), &NEWEST);
+    assert_eq!(v.reason().unwrap().errno(), Some(Errno::ENXIO));
 }
 
 #[test]
@@ -752,4 +776,80 @@ fn v10_derived_align_is_refused_as_target_1_0() {
         matches!(err, compat::UpgradeError::TargetRefuses { .. }),
         "{err}"
     );
+}
+
+#[test]
+fn kernels_ignore_versions_and_the_matrix_shows_it() {
+    // §1.4: no kernel checks version_major or bounds version_minor. Linux 4.15 (which writes
+    // v1.2) loads a v1.4 block whose page_struct_size it does not know ...
+    let b = pss(128);
+    let required = RequiredVersion::of_block(&b).version.unwrap();
+    let reader = k(Era::V4_15);
+    assert!(!reader.understands().includes(required));
+    assert_eq!(reader.version_support(), VersionSupport::IgnoresVersion);
+    assert!(check(&b, &ns1g(&b), &reader).loads());
+    // ... and every kernel loads Kata's major-0 block (NDCTL.md §6).
+    for reader in Reader::KNOWN {
+        if let Reader::Kernel(_) = reader {
+            assert!(
+                check(&kata(), &ns256m(&kata()), &reader).loads(),
+                "{}",
+                reader.name()
+            );
+        }
+    }
+    // A reader that declares its support does not: level 3 refuses the v1.4 block.
+    assert!(!VersionSupport::Declares(3).admits(required));
+    assert!(!check(&b, &ns1g(&b), &Reader::MinVersion(3)).loads());
+}
+
+#[test]
+fn tokens_are_distinct_snake_case() {
+    let mut reasons = std::collections::BTreeSet::new();
+    let mut caveats = std::collections::BTreeSet::new();
+    for row in rows() {
+        let block = (row.block)();
+        let v = check(&block, &(row.ns)(&block), &row.reader);
+        if let Some(r) = v.reason() {
+            assert!(!r.to_string().is_empty());
+            reasons.insert(r.token());
+        }
+        for c in v.caveats().iter() {
+            assert!(!c.to_string().is_empty());
+            caveats.insert(c.token());
+        }
+    }
+    for t in reasons.iter().chain(caveats.iter()) {
+        assert!(
+            t.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+            "token {t:?}"
+        );
+    }
+    // The table reaches every caveat kind.
+    assert_eq!(caveats.len(), 11, "{caveats:?}");
+}
+
+#[test]
+fn upgrade_errors_carry_their_numbers() {
+    let e = compat::plan_upgrade(&legacy_v11(), &legacy_ns(), FormatVersion::V1_0).unwrap_err();
+    assert!(e.to_string().contains("0x1040200000"), "{e}");
+    let e =
+        compat::plan_upgrade(&pss(128), &ns1g(&pss(128)), FormatVersion::V2019_1_3).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "version 2019-1.3 cannot store page_struct_size"
+    );
+    let mut bad = pss(128);
+    bad.npfns.set(1);
+    let e = compat::plan_upgrade(&bad, &ns1g(&bad), FormatVersion::V1_4).unwrap_err();
+    assert_eq!(e.to_string(), "not a usable info-block: checksum mismatch");
+}
+
+#[test]
+fn derived_align_matches_the_kernel_fallback() {
+    // §3.4 step 9: 1 << ilog2(dataoff); 0 has none (§7.7).
+    assert_eq!(compat::derived_align(18 * MIB), 16 * MIB);
+    assert_eq!(compat::derived_align(2 * MIB), 2 * MIB);
+    assert_eq!(compat::derived_align(0x22000), 0x20000);
+    assert_eq!(compat::derived_align(0), 0);
 }

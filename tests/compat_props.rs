@@ -200,3 +200,106 @@ proptest! {
         }
     }
 }
+
+/// Legacy layouts made by the crate's own solver ([`nvdimm_infoblock::layout::solve`]) for the
+/// 4.6–5.2 writers, with System RAM collisions at either end.
+fn solver_strategy(
+) -> impl Strategy<Value = (Namespace, InfoBlock, nvdimm_infoblock::layout::Layout)> {
+    use nvdimm_infoblock::layout::{solve, Collisions, LayoutRequest, Padding};
+    use nvdimm_infoblock::{Era, Platform, Profile};
+    (
+        prop::sample::select(vec![Era::V4_6, Era::V4_7, Era::V4_15, Era::V5_1]),
+        32u64..512,
+        0u64..64,
+        64u64..1024,
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_filter_map(
+            "solver refuses",
+            |(era, section, off, n, cs, ce, pmem, devdax)| {
+                let profile = Profile::new(era, Platform::X86_64);
+                let kind = if devdax {
+                    DeviceKind::Devdax
+                } else {
+                    DeviceKind::Fsdax
+                };
+                let mode = if pmem { Mode::PMEM } else { Mode::RAM };
+                let start = section * SECTION + off * ALIGN;
+                let req = LayoutRequest::new(profile, n * ALIGN, kind, mode)
+                    .with_start(start)
+                    .with_align(Some(ALIGN))
+                    .with_padding(Padding::Policy(Collisions { start: cs, end: ce }));
+                let layout = solve(&req).ok()?;
+                let block = layout.to_info(Uuid([9; 16]), Uuid::NIL).to_block().ok()?;
+                Some((Namespace::labelless(start, n * ALIGN), block, layout))
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The checker and the solver agree on FORMAT.md §5.2–§5.3: a kernel that loads a
+    /// solver-made legacy block sees the solver's data range; the fsdax DAX caveat appears
+    /// exactly when the solver's legacy reading maps DAX below the block-I/O data; and the
+    /// 2019 conversion puts `ns_start + dataoff` on the solver's legacy data start.
+    #[test]
+    fn checker_agrees_with_the_solver((ns, block, layout) in solver_strategy()) {
+        let newest = check(&block, &ns, &Reader::KNOWN[10]);
+        if let Some(v) = newest.view() {
+            prop_assert_eq!(v.data_start, layout.legacy.data_start);
+            prop_assert_eq!(v.data_size, layout.dev_size);
+            let dax_caveat = newest
+                .caveats()
+                .iter()
+                .any(|c| matches!(c.token(), "dax_pfn_mismatch" | "dax_disabled"));
+            let misdirect = layout.legacy.dax_misdirect().unwrap_or(0) != 0;
+            prop_assert_eq!(dax_caveat, misdirect && layout.request.kind == DeviceKind::Fsdax);
+        }
+        if let Ok(plan) = compat::plan_upgrade(&block, &ns, FormatVersion::V2019_1_3) {
+            prop_assert_eq!(ns.start + plan.block.dataoff.get(), layout.legacy.data_start);
+            prop_assert_eq!(plan.after.data_start, Some(layout.legacy.data_start));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Hostile blocks (random fields, valid signature and checksum, random namespace): every
+    /// reader answers and every plan either succeeds or says why; nothing panics, and a plan's
+    /// block always parses back in its own dialect.
+    #[test]
+    fn hostile_blocks_get_answers(
+        words in prop::collection::vec(any::<u64>(), 12),
+        dax in any::<bool>(),
+        start in any::<u64>(),
+        size in any::<u64>(),
+    ) {
+        let mut block = InfoBlock::zeroed();
+        let bytes = zerocopy::IntoBytes::as_mut_bytes(&mut block);
+        for (i, w) in words.iter().enumerate() {
+            bytes[16 + 8 * i..24 + 8 * i].copy_from_slice(&w.to_le_bytes());
+        }
+        block.signature = if dax { DeviceKind::Devdax } else { DeviceKind::Fsdax }.signature();
+        // Small minors and modes more often than not, so that every path is reached.
+        block.version_minor.set(block.version_minor.get() % 6);
+        block.mode.set(block.mode.get() % 6);
+        block.update_checksum();
+        let ns = Namespace::labelless(start, size.max(1));
+        for reader in Reader::KNOWN {
+            let v = check(&block, &ns, &reader);
+            prop_assert!(v.loads() || v.reason().is_some());
+        }
+        for target in FormatVersion::ALL {
+            if let Ok(plan) = compat::plan_upgrade(&block, &ns, target) {
+                let options = compat::dialect_options(&plan.block, 4096, true);
+                prop_assert!(PfnInfo::parse(&plan.block, &options).is_ok());
+                prop_assert_eq!(compat::format_version(&plan.block), target);
+            }
+        }
+    }
+}

@@ -35,9 +35,23 @@ fn profile_for(kernel: &str) -> Profile {
     }
 }
 
-/// The harness's reason token: the kernel's line without the device prefix, spaces as `_`.
+/// The harness's reason token (verdict.py): every run of characters other than word
+/// characters, `.`, `:` and `-` becomes one `_`, trimmed at both ends.
 fn token(message: &str) -> String {
-    message.replace(' ', "_")
+    let mut out = String::new();
+    let mut gap = false;
+    for c in message.chars() {
+        if c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '-') {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 fn opt_u64(v: &Value) -> Option<u64> {

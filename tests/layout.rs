@@ -212,6 +212,9 @@ fn start_pad_readings() {
     assert_eq!(l.legacy.map_offset, Some(2 * M));
     assert_eq!(l.legacy.dax_start, Some(0x2_4420_0000));
     assert_eq!(l.legacy.dax_misdirect(), Some(64 * M));
+    // map=mem: dataoff 2M < start_pad 64M, so the DAX pfn falls before the pgmap (§5.2).
+    assert!(l.legacy.dax_outside_map());
+    assert!(!l.v2019.dax_outside_map() || l.v2019.map_offset.is_none());
     assert_eq!(l.dev_resource, 0x2_4820_0000);
     assert_eq!(l.dev_size, G - 64 * M - 2 * M);
     // 2019 reading: dataoff from the raw base, so data at 0x244200000, before map_base:
@@ -230,6 +233,7 @@ fn start_pad_readings() {
     let l = ok(&r);
     assert_eq!(l.start_pad, 0x400_0000);
     assert_eq!(l.legacy.dax_misdirect(), Some(0));
+    assert!(!l.legacy.dax_outside_map());
 }
 
 // 4.7–4.14 (§4.4, §3.3): dax_label_reserve, memmap padded to HPAGE_SIZE, live-align check.
@@ -785,4 +789,155 @@ fn dax_align_set_of_x86() {
         Platform::X86_64.dax_aligns,
         AlignSet::of(&[4 * K, 2 * M, G])
     );
+}
+
+// Boundary table for 4.15–5.0 (trim_pfn_device, §4.5) around the first section edge, x86_64,
+// start 0 (section aligned), fsdax, align 2M. R = 8K; npfns0 = SECTION_UP((avail - 8K)/4K) in
+// units of 32768 pages; PMEM dataoff = ALIGN_UP(8K + 64 npfns0, 2M); RAM dataoff = 2M.
+// An end not on 2M is trimmed to min(SECTION_DOWN(end), ALIGN_DOWN(end, 2M)).
+#[test]
+fn boundary_table_4_15_section_edge() {
+    let none = u64::MAX;
+    let table: &[(u64, Mode, u64, u64, u64)] = &[
+        // (size, mode, dataoff, end_trunc, npfns)
+        // 128M - 4K: SECTION_DOWN(end) = 0, so the whole namespace is trimmed away.
+        (128 * M - 4 * K, Mode::PMEM, none, 0, 0),
+        // 128M: 32766 pages -> 32768; 64 * 32768 = 2M; 8K + 2M -> 4M; (128M - 4M)/4K = 0x7C00.
+        (128 * M, Mode::PMEM, 4 * M, 0, 0x7C00),
+        // 128M + 4K: end_trunc = 4K, the rest as 128M.
+        (128 * M + 4 * K, Mode::PMEM, 4 * M, 4 * K, 0x7C00),
+        // 130M: 33278 pages -> 65536; 4M of memmap; 8K + 4M -> 6M; (130M - 6M)/4K = 0x7C00.
+        (130 * M, Mode::PMEM, 6 * M, 0, 0x7C00),
+        // 130M + 4K: trimmed to the section (128M): end_trunc 2M + 4K; as 128M: 4M, 0x7C00.
+        (130 * M + 4 * K, Mode::PMEM, 4 * M, 2 * M + 4 * K, 0x7C00),
+        // 256M: 65534 -> 65536 pages; 4M + 8K -> 6M; (256M - 6M)/4K = 64000 = 0xFA00.
+        (256 * M, Mode::PMEM, 6 * M, 0, 0xFA00),
+        (128 * M - 4 * K, Mode::RAM, none, 0, 0),
+        // RAM: ALIGN_UP(8K, 2M) = 2M; (128M - 2M)/4K = 32256 = 0x7E00.
+        (128 * M, Mode::RAM, 2 * M, 0, 0x7E00),
+        (130 * M + 4 * K, Mode::RAM, 2 * M, 2 * M + 4 * K, 0x7E00),
+    ];
+    for &(size, mode, dataoff, end_trunc, npfns) in table {
+        let r = LayoutRequest::new(x86(Era::V4_15), size, DeviceKind::Fsdax, mode)
+            .with_align(Some(2 * M));
+        match solve(&r) {
+            Ok(l) => assert_eq!(
+                (l.dataoff, u64::from(l.end_trunc), l.npfns),
+                (dataoff, end_trunc, npfns),
+                "size {size:#x} {mode:?}"
+            ),
+            Err(e) => {
+                assert_eq!(dataoff, none, "size {size:#x} {mode:?}: {e}");
+                assert!(matches!(e, LayoutError::NoRoomForData { .. }), "{e}");
+            }
+        }
+    }
+}
+
+// Every error variant: lowercase Display with the numbers, no final full stop, and Eq/Hash.
+#[test]
+fn error_variants_display() {
+    use std::collections::HashSet;
+    let errors = [
+        LayoutError::InvalidMode { mode: 3 },
+        LayoutError::PmemModeUnsupported,
+        LayoutError::DevdaxUnsupported,
+        LayoutError::AlignNotPowerOfTwo { align: 0x30_0000 },
+        LayoutError::AlignBelowPageSize {
+            align: 0x1000,
+            page_size: 0x1_0000,
+        },
+        LayoutError::AlignTooLarge {
+            align: 0x2_0000_0000,
+        },
+        LayoutError::AlignNotSettable {
+            align: 0x1000,
+            implicit: 0x20_0000,
+        },
+        LayoutError::DaxAlignUnsupported { align: 0x1_0000 },
+        LayoutError::AlignExceedsCapacity {
+            align: 0x4000_0000,
+            capacity: 0x1000_0000,
+        },
+        LayoutError::NamespaceTooSmall {
+            size: 0x400_0000,
+            minimum: 0x800_0000,
+        },
+        LayoutError::StartMisaligned {
+            start: 0x1000,
+            required: 0x20_0000,
+        },
+        LayoutError::EndMisaligned {
+            end: 0x1000,
+            required: 0x20_0000,
+        },
+        LayoutError::PaddingTooLarge {
+            start_pad: 1 << 32,
+            end_trunc: 0,
+        },
+        LayoutError::PaddingUnsupported {
+            start_pad: 0x1000,
+            end_trunc: 0,
+        },
+        LayoutError::NoRoomForData {
+            dataoff: 0x4000_0000,
+            start_pad: 0,
+            end_trunc: 0x3fff_d000,
+            size: 0x7fff_d000,
+        },
+        LayoutError::NoDataPages {
+            data_bytes: 0x800,
+            page_size: 0x1000,
+        },
+        LayoutError::BadOffset {
+            dataoff: 0x2_2000,
+            align: 0x20_0000,
+        },
+        LayoutError::DaxRangeMisaligned {
+            start: 0x20_0000,
+            len: 0x1000,
+            align: 0x20_0000,
+        },
+        LayoutError::DataoffBelowReserve {
+            dataoff: 0x1000,
+            reserve: 0x2000,
+        },
+        LayoutError::MemmapDoesNotFit {
+            needed: 0x20_0000,
+            available: 0x1f_0000,
+        },
+        LayoutError::Overflow {
+            ns_start: u64::MAX,
+            ns_size: 1,
+        },
+        LayoutError::VersionUnsupported {
+            version: Version::new(1, 5),
+            newest: Version::V1_4,
+        },
+        LayoutError::VersionCannotExpress {
+            version: Version::V1_0,
+            field: Field::EndTrunc,
+        },
+        LayoutError::SearchUnsupported {
+            granule: 3,
+            ns_start: 0,
+        },
+        LayoutError::NoSizeFound { usable: 1 },
+    ];
+    let mut seen = HashSet::new();
+    for e in errors {
+        let text = e.to_string();
+        assert!(!text.is_empty() && !text.ends_with('.'), "{text}");
+        assert!(text.chars().next().unwrap().is_lowercase(), "{text}");
+        assert!(!format!("{e:?}").is_empty());
+        assert!(seen.insert(e), "duplicate {e:?}");
+        let _: &dyn std::error::Error = &e;
+    }
+    // The errnos the kernel returns for the refusals that have one (FORMAT.md §3–§5).
+    assert_eq!(errors[0].kernel_errno(), Some(-6));
+    assert_eq!(errors[1].kernel_errno(), Some(-25));
+    assert_eq!(errors[7].kernel_errno(), Some(-95));
+    assert_eq!(errors[10].kernel_errno(), Some(-22));
+    assert_eq!(errors[19].kernel_errno(), Some(-12));
+    assert!(errors[14].to_string().contains("0x3fffd000"));
 }

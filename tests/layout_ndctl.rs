@@ -323,12 +323,19 @@ fn corpus_blocks_with_offset_diverge_as_pinned() {
     assert_eq!(le_u64(&bin.unwrap(), 4096 + 64), 4_503_599_627_239_424);
 }
 
+/// Whether ndctl can be run. CI sets `NVDIMM_REQUIRE_NDCTL=1`: then a missing ndctl fails the
+/// test instead of skipping it.
 fn ndctl_available() -> bool {
-    Command::new("ndctl")
+    let found = Command::new("ndctl")
         .arg("--version")
         .output()
         .map(|o| o.status.success())
-        .unwrap_or(false)
+        .unwrap_or(false);
+    assert!(
+        found || std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
+        "NVDIMM_REQUIRE_NDCTL is set but ndctl is not on PATH"
+    );
+    found
 }
 
 fn run_ndctl(case: &Case) -> (i64, Vec<u8>) {

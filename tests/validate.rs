@@ -528,23 +528,46 @@ fn small_namespace_6_1_vs_6_5() {
     assert_eq!(enabled(&run(&i, NS, 16 * M, &newest())).dev_size, 2 * M);
 }
 
-/// `res_size - start_pad - end_trunc` wraps in the kernel's u64 arithmetic: with
-/// end_trunc > size the small-namespace check sees a huge value and passes, and sysfs size
-/// wraps too (mirrored, see the module docs).
+/// `res_size - start_pad - end_trunc` wraps in the kernel's u64 arithmetic (harness cases
+/// endtrunc-wraps, startpad-beyond-end): 64 MiB with end_trunc 128 MiB passes 6.5's
+/// small-namespace check (the usable size wraps to 2^64 - 64 MiB) and every other check, then
+/// `memremap_pages` refuses the inverted range [4G, 4G - 64M - 1] with -EINVAL.
 #[test]
 fn paddings_beyond_the_namespace_wrap_like_c() {
     let mut i = fsdax(Mode::RAM, 2 * M, 0x20_0000);
-    i.end_trunc = 0x1_0000_0000u64
-        .wrapping_sub(64 * M)
-        .try_into()
-        .unwrap_or(u32::MAX);
-    let o = run(&i, NS, 64 * M, &newest());
-    if let Some(e) = o.enabled() {
-        let expected = (64 * M)
-            .wrapping_sub(u64::from(i.end_trunc))
-            .wrapping_sub(2 * M);
-        assert_eq!(e.dev_size, expected);
+    i.end_trunc = 0x800_0000;
+    for profile in [newest(), v61()] {
+        let (stage, reason, errno) = rejected(&run(&i, NS, 64 * M, &profile));
+        assert_eq!((stage, errno), (Stage::Enable, Errno::EINVAL));
+        assert_eq!(
+            reason,
+            Reason::RangeInverted {
+                start: NS,
+                end: NS + 64 * M - 1 - 128 * M
+            }
+        );
     }
+    let mut j = fsdax(Mode::RAM, 2 * M, 0x20_0000);
+    j.start_pad = 0x800_0000;
+    let (_, reason, _) = rejected(&run(&j, NS, 64 * M, &newest()));
+    assert_eq!(reason.token(), "range_inverted");
+}
+
+/// 6.1 has no small-namespace check: 16 MiB, end_trunc 8 MiB, dataoff 10 MiB (map=mem) is
+/// enabled and sysfs size wraps to 2^64 - 2 MiB (harness small-ns-over-mem, 6.1:
+/// 18446744073707454464); 6.12 refuses it.
+#[test]
+fn dev_size_wraps_on_6_1() {
+    let mut i = fsdax(Mode::RAM, 10 * M, 0x20_0000);
+    i.end_trunc = 0x80_0000;
+    assert_eq!(
+        enabled(&run(&i, NS, 16 * M, &v61())).dev_size,
+        18_446_744_073_707_454_464
+    );
+    assert_eq!(
+        run(&i, NS, 16 * M, &newest()).reason().unwrap().token(),
+        "small_namespace"
+    );
 }
 
 /// §7.7 (UNCONFIRMED, our choice): align 0 with dataoff 0 derives 1 << 63 (x86_64's
@@ -1089,6 +1112,18 @@ fn every_reason_variant() {
             "0x2000",
         ),
         (
+            Reason::RangeInverted {
+                start: NS,
+                end: NS - 1,
+            },
+            "range_inverted",
+            Stage::Enable,
+            ErrorClass::Unsupported,
+            -22,
+            -22,
+            "0xffffffff",
+        ),
+        (
             Reason::InvalidAltmap {
                 offset_pages: 70000,
                 range_pages: 65536,
@@ -1148,7 +1183,7 @@ fn every_reason_variant() {
         assert!(!reason.message().to_string().is_empty());
         let _: &dyn core::error::Error = &reason;
     }
-    assert_eq!(tokens.len(), 23);
+    assert_eq!(tokens.len(), 24);
 }
 
 /// The verdict strings the CLI prints.

@@ -12,6 +12,24 @@ use nvdimm_infoblock::compat::{
 use nvdimm_infoblock::{InfoBlock, Uuid};
 
 use crate::args::{parse_size, Args, UsageError};
+
+/// `println!` that stops quietly when stdout is closed (e.g. piped into `head`), instead of
+/// panicking on the broken pipe.
+macro_rules! out {
+    () => {
+        out_line(String::new())
+    };
+    ($($arg:tt)*) => {
+        out_line(format!($($arg)*))
+    };
+}
+
+fn out_line(mut line: String) {
+    use std::io::Write as _;
+    line.push('\n');
+    // A closed stdout is not an error of the command; the exit code still says the verdict.
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
 use crate::json::Json;
 use crate::CmdResult;
 
@@ -38,7 +56,7 @@ fn load(args: &mut Args, command: &str) -> Result<(Input, Vec<String>), UsageErr
         .map(|s| parse_size(&s))
         .transpose()?;
     let uuid = args
-        .value("--ns-uuid")?
+        .value("--parent-uuid")?
         .map(|s| crate::args::parse_uuid(&s))
         .transpose()?;
     let rest = std::mem::take(args).finish()?;
@@ -53,7 +71,7 @@ fn load(args: &mut Args, command: &str) -> Result<(Input, Vec<String>), UsageErr
         Some(s) => s,
         None => u64::try_from(bytes.len()).unwrap_or(u64::MAX),
     };
-    // The namespace the block was written for: its parent uuid, unless --ns-uuid says otherwise.
+    // The namespace the block was written for: its parent uuid, unless --parent-uuid says otherwise.
     let ns_uuid: Uuid = uuid.unwrap_or(block.parent_uuid);
     Ok((
         Input {
@@ -79,6 +97,10 @@ fn reader_json(reader: &Reader, verdict: &Verdict) -> Json {
         .with("reader", reader.name().to_string())
         .with("verdict", verdict.token())
         .with("reason", verdict.reason().map(|r| r.token()))
+        .with(
+            "errno",
+            verdict.reason().and_then(|r| r.errno()).map(|e| e.code()),
+        )
         .with("detail", verdict.reason().map(|r| r.to_string()))
         .with("data_start", verdict.view().map(|v| v.data_start))
         .with("data_size", verdict.view().map(|v| v.data_size))
@@ -100,7 +122,7 @@ fn required_name(required: &RequiredVersion) -> Option<&'static str> {
     required.version.map(FormatVersion::name)
 }
 
-/// `infoblock compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]`.
+/// `infoblock compat PATH [--ns-start ADDR] [--ns-size SIZE] [--parent-uuid UUID] [--json]`.
 ///
 /// Exit code 0 when at least one kernel reader loads the block, 1 otherwise.
 pub fn run_compat(argv: Vec<String>) -> CmdResult {
@@ -150,20 +172,21 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 "readers",
                 Json::Arr(verdicts.iter().map(|(r, v)| reader_json(r, v)).collect()),
             );
-        println!("{}", out.pretty());
+        out!("{}", out.pretty());
     } else {
-        println!(
+        out!(
             "{}: v{} ({})",
             input.path,
             block.version(),
             format_version(block)
         );
-        println!(
+        out!(
             "namespace: start {:#x} size {:#x}",
-            input.ns.start, input.ns.size
+            input.ns.start,
+            input.ns.size
         );
         let names: Vec<&str> = required.features.iter().map(|f| f.name()).collect();
-        println!(
+        out!(
             "features: {}",
             if names.is_empty() {
                 "none".to_owned()
@@ -171,15 +194,18 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 names.join(", ")
             }
         );
-        println!("required version: {required}");
-        println!("claimed version: {claimed}");
+        out!("required version: {required}");
+        out!("claimed version: {claimed}");
         if let Some(m) = intent.min_version {
-            println!("min_version: {m}");
+            out!("min_version: {m}");
         }
-        println!();
-        println!(
+        out!();
+        out!(
             "{:<16} {:<9} {:<18} {:<18} detail",
-            "reader", "verdict", "data_start", "data_size"
+            "reader",
+            "verdict",
+            "data_start",
+            "data_size"
         );
         for (reader, verdict) in &verdicts {
             let (start, size) = verdict.view().map_or(("-".into(), "-".into()), |v| {
@@ -194,7 +220,7 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 .into_iter()
                 .collect();
             detail.extend(verdict.caveats().iter().map(ToString::to_string));
-            println!(
+            let line = format!(
                 "{:<16} {:<9} {:<18} {:<18} {}",
                 reader.name().to_string(),
                 verdict.token(),
@@ -202,6 +228,7 @@ pub fn run_compat(argv: Vec<String>) -> CmdResult {
                 size,
                 detail.join("; ")
             );
+            out!("{}", line.trim_end());
         }
     }
     Ok(if any_kernel_loads {
@@ -228,6 +255,7 @@ fn plan_json(input: &Input, plan: &UpgradePlan, written: bool) -> Json {
             let name = c.reader.name().to_string();
             Json::obj()
                 .with("reader", name)
+                .with("verdict", c.after.token())
                 .with("before", c.before.token())
                 .with("after", c.after.token())
                 .with("reason", c.after.reason().map(|r| r.token()))
@@ -289,9 +317,9 @@ pub fn run_upgrade(argv: Vec<String>) -> CmdResult {
                     .with("file", input.path.as_str())
                     .with("target", target.name())
                     .with("refused", e.to_string());
-                println!("{}", out.pretty());
+                out!("{}", out.pretty());
             } else {
-                println!("{}: upgrade to {target} refused: {e}", input.path);
+                out!("{}: upgrade to {target} refused: {e}", input.path);
             }
             return Ok(ExitCode::from(1));
         }
@@ -303,7 +331,7 @@ pub fn run_upgrade(argv: Vec<String>) -> CmdResult {
         true
     };
     if json {
-        println!("{}", plan_json(&input, &plan, written).pretty());
+        out!("{}", plan_json(&input, &plan, written).pretty());
     } else {
         print_plan(&input, &plan, written);
     }
@@ -340,29 +368,35 @@ fn fmt_opt(v: Option<u64>) -> String {
 fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
     let b = &plan.before;
     let a = &plan.after;
-    println!(
+    out!(
         "{}: {} -> {}{}",
         input.path,
         b.version,
         a.version,
         if written { " (written)" } else { " (dry run)" }
     );
-    println!(
+    out!(
         "before ({}): dataoff {:#x}, data start {}, size {}",
         b.reader.name(),
         b.dataoff,
         fmt_opt(b.data_start),
         fmt_opt(b.data_size)
     );
-    println!(
+    out!(
         "after  ({}): dataoff {:#x}, data start {}, size {}",
         a.reader.name(),
         a.dataoff,
         fmt_opt(a.data_start),
         fmt_opt(a.data_size)
     );
-    println!();
-    println!("{:<16} {:<9} {:<9} change", "reader", "before", "after");
+    out!();
+    out!(
+        "{:<16} {:<9} {:<9} {:<7} detail",
+        "reader",
+        "before",
+        "after",
+        "change"
+    );
     for c in &plan.readers {
         let change = if c.gains() {
             "gains"
@@ -371,18 +405,15 @@ fn print_plan(input: &Input, plan: &UpgradePlan, written: bool) {
         } else if c.fixed() {
             "fixed"
         } else {
-            ""
+            "-"
         };
-        let why = c
-            .after
-            .reason()
-            .map(|r| format!(" ({r})"))
-            .unwrap_or_default();
-        println!(
-            "{:<16} {:<9} {:<9} {change}{why}",
+        let why = c.after.reason().map(|r| r.to_string()).unwrap_or_default();
+        let line = format!(
+            "{:<16} {:<9} {:<9} {change:<7} {why}",
             c.reader.name().to_string(),
             c.before.token(),
             c.after.token()
         );
+        out!("{}", line.trim_end());
     }
 }

@@ -25,7 +25,7 @@ usage: infoblock [COMMAND] [ARGS]
        [--start-collides] [--end-collides] [--start-pad N --end-trunc N]
   create PATH [plan options; --size defaults to the file size] [--uuid U] [--parent-uuid U]
        [--version 1.0..1.4] [--force]
-  compat PATH [--ns-start ADDR] [--ns-size SIZE] [--ns-uuid UUID] [--json]
+  compat PATH [--ns-start ADDR] [--ns-size SIZE] [--parent-uuid UUID] [--json]
   upgrade PATH --to 1.0|1.1|1.2|1.3|1.4|2019-1.3 [--ns-start ADDR] [--ns-size SIZE] [--dry-run] [--json]
 exit codes: 0 ok, 1 block unusable / kernel would refuse, 2 usage or I/O error";
 

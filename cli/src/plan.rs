@@ -1,7 +1,7 @@
 //! `infoblock plan` and `infoblock create`: the layout solver on the command line.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read as _;
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::os::unix::fs::FileExt as _;
 use std::process::ExitCode;
 
@@ -220,10 +220,11 @@ pub fn create(mut args: Args) -> CmdResult {
         .write(true)
         .open(path)
         .map_err(|e| usage(format!("cannot open {path}: {e}")))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| usage(format!("cannot stat {path}: {e}")))?
-        .len();
+    // The size by seeking to the end: right for regular files and block devices (whose
+    // metadata length is 0).
+    let file_len = (&file)
+        .seek(SeekFrom::End(0))
+        .map_err(|e| usage(format!("cannot find the size of {path}: {e}")))?;
     let layout = match solve_plan(&plan, Some(file_len))? {
         Ok(layout) => layout,
         Err(message) => {
@@ -269,16 +270,23 @@ pub fn create(mut args: Args) -> CmdResult {
         .map_err(|e| usage(format!("cannot write {path}: {e}")))?;
     if plan.json {
         let mut j = layout_json(&layout);
+        // The version written may be older than the layout's (--version).
+        if let Json::Obj(fields) = &mut j {
+            for (key, value) in fields.iter_mut() {
+                if key == "version" {
+                    *value = Json::from(info.version.to_string());
+                }
+            }
+        }
         j.set("path", path.as_str())
             .set("uuid", uuid.to_string())
             .set("parent_uuid", parent.to_string())
-            .set("version", info.version.to_string())
             .set("checksum", format!("{:#018x}", block.checksum.get()));
         println!("{}", j.pretty());
     } else {
         println!(
             "wrote {} v{} info-block at offset 4096 of {path}",
-            info.kind.signature(),
+            info.kind.signature().as_str().unwrap_or("?"),
             info.version
         );
         println!("{:<18}{uuid}", "uuid");
@@ -428,6 +436,13 @@ pub fn layout_text(l: &Layout) -> String {
                 ),
             ),
         }
+        if l.legacy.dax_outside_map() {
+            line(
+                "",
+                "  ...before map_base, where no struct page exists: the kernel disables DAX"
+                    .to_owned(),
+            );
+        }
     }
     if l.below_claim_minimum {
         line(
@@ -450,7 +465,8 @@ pub fn layout_json(l: &Layout) -> Json {
             .set(&format!("{prefix}_map_base"), rd.map_base)
             .set(&format!("{prefix}_map_offset"), rd.map_offset)
             .set(&format!("{prefix}_dax_start"), rd.dax_start)
-            .set(&format!("{prefix}_dax_misdirect"), rd.dax_misdirect());
+            .set(&format!("{prefix}_dax_misdirect"), rd.dax_misdirect())
+            .set(&format!("{prefix}_dax_outside_map"), rd.dax_outside_map());
     };
     let mut j = Json::obj()
         .with("profile", r.profile.name().to_string())

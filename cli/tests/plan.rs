@@ -172,6 +172,7 @@ fn plan_start_pad_readings_text() {
         text.contains("legacy fsdax DAX path maps 0x4000000 (67108864 bytes) below"),
         "{text}"
     );
+    assert!(text.contains("the kernel disables DAX"), "{text}");
     let j = json(&run(&[
         "plan",
         "--size",
@@ -188,6 +189,8 @@ fn plan_start_pad_readings_text() {
     assert_eq!(j["legacy_map_base"], 0x2_4800_0000_u64);
     assert_eq!(j["legacy_map_offset"], 0x20_0000);
     assert_eq!(j["legacy_dax_misdirect"], 0x400_0000);
+    // map=mem: the DAX pfn falls before map_base (no struct page there, §5.2).
+    assert_eq!(j["legacy_dax_outside_map"], true);
     assert_eq!(j["v2019_data_start"], 0x2_4420_0000_u64);
     assert_eq!(j["v2019_map_offset"], serde_json::Value::Null);
 }
@@ -337,6 +340,9 @@ fn create_older_version() {
     let out = run(&["create", p, "--version", "1.2", "--uuid", U, "--json"]);
     let j = json(&out);
     assert_eq!(j["version"], "1.2");
+    // Each key once (a JSON object with a duplicate key would be ambiguous).
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("\"version\"").count(), 1, "{text}");
     let bytes = snapshot(&path).0;
     // version_minor at 4096 + 54; page_size (bytes 88..) left zero below v1.4.
     assert_eq!(&bytes[4096 + 52..4096 + 56], &[1, 0, 2, 0]);
@@ -359,4 +365,73 @@ fn create_random_uuid_is_v4() {
     assert_eq!(&uuid[14..15], "4");
     assert!("89ab".contains(&uuid[19..20]));
     fs::remove_file(&path).unwrap();
+}
+
+// The JSON keys are the ones docs/layout.md documents, each once.
+#[test]
+fn plan_json_keys() {
+    let out = run(&["plan", "--size", "1G", "--json"]);
+    let j = json(&out);
+    let keys: Vec<&str> = j.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut want = vec![
+        "profile",
+        "platform",
+        "ns_start",
+        "ns_size",
+        "kind",
+        "map",
+        "mode",
+        "requested_align",
+        "align",
+        "effective_align",
+        "version",
+        "dataoff",
+        "npfns",
+        "npfns_unit",
+        "start_pad",
+        "end_trunc",
+        "page_size",
+        "page_struct_size",
+        "memmap_start",
+        "memmap_end",
+        "memmap_bytes",
+        "data_start",
+        "data_end",
+        "dev_size",
+        "dev_resource",
+        "blk_bytes",
+        "below_claim_minimum",
+    ];
+    for prefix in ["legacy", "v2019"] {
+        for suffix in [
+            "dataoff_base",
+            "data_start",
+            "map_base",
+            "map_offset",
+            "dax_start",
+            "dax_misdirect",
+            "dax_outside_map",
+        ] {
+            want.push(Box::leak(format!("{prefix}_{suffix}").into_boxed_str()));
+        }
+    }
+    let mut got = keys.clone();
+    got.sort_unstable();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let docs =
+        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/layout.md"))
+            .unwrap();
+    for key in keys {
+        let short = key
+            .strip_prefix("legacy")
+            .or_else(|| key.strip_prefix("v2019"))
+            .unwrap_or(key);
+        assert!(
+            docs.contains(short),
+            "docs/layout.md does not mention {key}"
+        );
+        assert_eq!(text.matches(&format!("\"{key}\"")).count(), 1, "{key}");
+    }
 }

@@ -248,6 +248,13 @@ pub enum Caveat {
         /// The block's start_pad.
         start_pad: u32,
     },
+    /// A 2019 v1.3 block (dataoff from the raw base) read by a reader that adds start_pad again:
+    /// its data starts start_pad bytes past where the block's writer put it (FORMAT.md §5.3).
+    /// A misread.
+    StartPadAddedTwice {
+        /// The block's start_pad.
+        start_pad: u32,
+    },
     /// The reader ignores end_trunc: its data area runs end_trunc bytes past Linux's.
     EndTruncIgnored {
         /// The block's end_trunc.
@@ -269,6 +276,7 @@ impl Caveat {
             Self::StalePadding => "stale_padding",
             Self::ShowsUnmaskedFields { .. } => "shows_unmasked_fields",
             Self::MisplacedData { .. } => "misplaced_data",
+            Self::StartPadAddedTwice { .. } => "start_pad_added_twice",
             Self::EndTruncIgnored { .. } => "end_trunc_ignored",
         }
     }
@@ -276,7 +284,10 @@ impl Caveat {
     /// Whether the reader sees other bytes as data than the block's writer meant.
     #[must_use]
     pub const fn is_misread(&self) -> bool {
-        matches!(self, Self::MisplacedData { .. })
+        matches!(
+            self,
+            Self::MisplacedData { .. } | Self::StartPadAddedTwice { .. }
+        )
     }
 }
 
@@ -327,6 +338,11 @@ impl fmt::Display for Caveat {
                 f,
                 "reads data at namespace start + dataoff, {start_pad:#x} bytes (start_pad) before \
                  linux block i/o"
+            ),
+            Self::StartPadAddedTwice { start_pad } => write!(
+                f,
+                "adds start_pad {start_pad:#x} to a raw-base dataoff: reads {start_pad:#x} bytes \
+                 past the data"
             ),
             Self::EndTruncIgnored { end_trunc } => {
                 write!(
@@ -431,6 +447,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// The errno the reader returns, where it is a kernel: the validator's for upstream
+    /// kernels; for a `min_version` refusal `-EOPNOTSUPP`. **Choice** (FORMAT.md §1.5 leaves
+    /// the errno of the 2019 check UNCONFIRMED): `-EOPNOTSUPP` is the errno with which a valid
+    /// block the kernel cannot use keeps the namespace disabled instead of falling back to raw
+    /// (§3.6), which is what "refuse rather than misread" needs. `None` for ndctl and
+    /// dataoff-only refusals, which are not kernel paths.
+    #[must_use]
+    pub const fn errno(&self) -> Option<Errno> {
+        match self {
+            Self::Kernel { errno, .. } => Some(*errno),
+            Self::MinVersion { .. } => Some(Errno::EOPNOTSUPP),
+            _ => None,
+        }
+    }
+
     /// A stable token for the JSON output.
     #[must_use]
     pub const fn token(&self) -> &'static str {
@@ -600,9 +631,20 @@ fn check_kernel(block: &InfoBlock, ns: &Namespace, profile: &Profile) -> Verdict
     };
     if profile.era.is_at_least(Era::V4_6) {
         push_dax_caveat(&mut caveats, &info);
+        push_2019_misread(&mut caveats, block, &info);
     }
     push_common_kernel_caveats(&mut caveats, block, &info, &view, profile);
     Verdict::from_view(view, caveats)
+}
+
+/// A reader without the 2019 reading that loads a 2019 block (possible only when its mode is
+/// an upstream one) counts dataoff from base + start_pad (FORMAT.md §5.3).
+fn push_2019_misread(caveats: &mut Caveats, block: &InfoBlock, info: &PfnInfo) {
+    if is_2019_block(block) && info.start_pad != 0 {
+        caveats.push(Caveat::StartPadAddedTwice {
+            start_pad: info.start_pad,
+        });
+    }
 }
 
 /// FORMAT.md §5.2: with start_pad, fsdax computes the DAX pfn from the raw base. For map=mem
@@ -676,7 +718,8 @@ fn check_ndctl(block: &InfoBlock, ns: &Namespace) -> Verdict {
     let mut caveats = Caveats::default();
     // ndctl's writer measures dataoff from the namespace start (NDCTL.md §2 step 3), and it
     // shows every field as stored, whatever the minor.
-    if intent.dialect == Dialect::Upstream && intent.start_pad != 0 {
+    if intent.dialect == Dialect::Upstream && version.has_padding_fields() && intent.start_pad != 0
+    {
         caveats.push(Caveat::MisplacedData {
             start_pad: intent.start_pad,
         });
@@ -690,16 +733,12 @@ fn check_ndctl(block: &InfoBlock, ns: &Namespace) -> Verdict {
     if intent.stale_padding && !version.has_zeroed_padding() {
         caveats.push(Caveat::StalePadding);
     }
-    let Some(data_size) = ns
+    // ndctl checks no offset (NDCTL.md §3): a dataoff past the namespace is still printed; the
+    // data it describes is then empty.
+    let data_size = ns
         .size
-        .checked_sub(intent.dataoff)
-        .and_then(|s| s.checked_sub(u64::from(intent.end_trunc)))
-    else {
-        return Verdict::Refused(Reason::DataoffBeyondNamespace {
-            dataoff: intent.dataoff,
-            size: ns.size,
-        });
-    };
+        .saturating_sub(intent.dataoff)
+        .saturating_sub(u64::from(intent.end_trunc));
     let view = View {
         kind,
         mode: block.mode(),
@@ -793,6 +832,7 @@ fn check_min_version(block: &InfoBlock, ns: &Namespace, level: u16) -> Verdict {
                 if let Ok(info) = PfnInfo::parse(block, &options) {
                     if level < 3 {
                         push_dax_caveat(&mut caveats, &info);
+                        push_2019_misread(&mut caveats, block, &info);
                     }
                     push_common_kernel_caveats(&mut caveats, block, &info, &view, &profile);
                 }

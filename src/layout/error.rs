@@ -158,6 +158,17 @@ pub enum LayoutError {
         /// The alignment the check uses.
         align: u64,
     },
+    /// Device-dax: the data range does not start or end on the block's alignment
+    /// (`alloc_dax_region` fails, `-ENOMEM` at enable; 4.7–4.14 wrote such layouts when the
+    /// namespace size was not a multiple of the alignment).
+    DaxRangeMisaligned {
+        /// Physical start of the data.
+        start: u64,
+        /// Length of the data.
+        len: u64,
+        /// The alignment.
+        align: u64,
+    },
     /// RAM mode with `dataoff` below the info-block reserve (enable fails with `-EINVAL`).
     DataoffBelowReserve {
         /// The data offset.
@@ -212,9 +223,12 @@ pub enum LayoutError {
 }
 
 impl LayoutError {
-    /// The errno the kernel of the profile returns for this refusal, where there is one
-    /// (negative, as the kernel returns it); `None` for requests that are malformed rather
-    /// than refused.
+    /// The errno a current (5.7+) kernel returns for this refusal, negative as the kernel
+    /// returns it: `-ENXIO` from `nd_pfn_init` (bad mode, no room for data), `-EINVAL` for a
+    /// misaligned start (init) or RAM-mode dataoff below the reserve (enable), `-ENOMEM` when
+    /// enabling cannot map the memmap or the dax range, `-EOPNOTSUPP` for a devdax alignment the
+    /// validator refuses, `-ENOTTY` for 4.3's PMEM mode. `None` where the errno depends on the
+    /// era or the request is malformed rather than refused.
     #[must_use]
     pub const fn kernel_errno(&self) -> Option<i32> {
         const EINVAL: i32 = -22;
@@ -227,7 +241,7 @@ impl LayoutError {
             Self::PmemModeUnsupported => Some(ENOTTY),
             Self::DaxAlignUnsupported { .. } => Some(EOPNOTSUPP),
             Self::StartMisaligned { .. } | Self::DataoffBelowReserve { .. } => Some(EINVAL),
-            Self::MemmapDoesNotFit { .. } => Some(ENOMEM),
+            Self::MemmapDoesNotFit { .. } | Self::DaxRangeMisaligned { .. } => Some(ENOMEM),
             _ => None,
         }
     }
@@ -309,6 +323,10 @@ impl fmt::Display for LayoutError {
                 f,
                 "the kernel would refuse its own block: bad offset {dataoff:#x} for alignment \
                  {align:#x}"
+            ),
+            Self::DaxRangeMisaligned { start, len, align } => write!(
+                f,
+                "device-dax range {start:#x}+{len:#x} is not aligned to {align:#x}"
             ),
             Self::DataoffBelowReserve { dataoff, reserve } => write!(
                 f,

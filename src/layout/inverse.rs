@@ -13,8 +13,11 @@
 //!   passes a valid answer: if `e* >= e` is valid then `e* >= start + start_pad + N + D(e*) >=
 //!   start + start_pad + N + D(e)`, so `e* >= e'`. When it stops moving, `e` itself is valid,
 //!   hence minimal.
-//! * If the kernel's checks still refuse that size (e.g. 4.6's power-of-two offset rule), the
-//!   search continues upwards one unit at a time, so the first accepted size is returned.
+//! * If the kernel's checks still refuse that size (e.g. 4.6's power-of-two offset rule, or a
+//!   memmap that does not fit after a 64 KiB reserve), the search continues upwards one unit at
+//!   a time to the first accepted size, then checks every granule between the fixed point and
+//!   that size (up to 2^18 of them), because acceptance is not monotone in the size. Beyond
+//!   that bound the answer is the smallest accepted size with an aligned end.
 //!
 //! The search starts at the smallest namespace the kernel creates a pfn/dax device on
 //! ([`Profile::min_namespace_size`](crate::Profile::min_namespace_size), 16 MiB).
@@ -27,6 +30,8 @@ use crate::profile::WriterRule;
 
 /// How many candidate sizes the search tries at most before giving up.
 const MAX_STEPS: u32 = 1 << 14;
+/// How many sizes below the first accepted one the search checks one granule at a time.
+const MAX_SCAN: u32 = 1 << 18;
 
 /// The bytes the kernel exposes (pfn/dax `size`) for the request's namespace size.
 ///
@@ -92,6 +97,8 @@ pub fn min_size_for_usable(
     let need = usable.max(1);
     let lowest = calc.align_up(calc.add(start, profile.min_namespace_size())?, step)?;
     let mut end = lowest.max(calc.align_up(calc.add(data_base, need)?, step)?);
+    // The fixed point below every valid answer (the first value the iteration settles on).
+    let mut bound: Option<u64> = None;
     for _ in 0..MAX_STEPS {
         let req = template.with_size(calc.sub(end, start)?);
         let dataoff = match geometry(&req) {
@@ -107,8 +114,11 @@ pub fn min_size_for_usable(
             end = target;
             continue;
         }
+        let lower = *bound.get_or_insert(end);
         match solve(&req) {
-            Ok(layout) if layout.dev_size >= usable => return Ok(layout),
+            Ok(layout) if layout.dev_size >= usable => {
+                return refine(template, usable, granule, calc.sub(lower, start)?, layout);
+            }
             Ok(_) => {}
             Err(e) if !size_dependent(&e) => return Err(e),
             Err(_) => {}
@@ -116,6 +126,35 @@ pub fn min_size_for_usable(
         end = calc.add(end, step)?;
     }
     Err(LayoutError::NoSizeFound { usable })
+}
+
+/// The fixed point is a lower bound for every size with enough usable bytes; when the kernel's
+/// checks refused sizes there (e.g. a memmap that does not fit after a 64 KiB reserve), a size
+/// between that bound and `found` with an unaligned end may still be accepted. Scan that gap,
+/// granule by granule (at most [`MAX_SCAN`] sizes), for the first accepted one.
+fn refine(
+    template: &LayoutRequest,
+    usable: u64,
+    granule: u64,
+    lower: u64,
+    found: Layout,
+) -> Result<Layout, LayoutError> {
+    let mut size = lower;
+    for _ in 0..MAX_SCAN {
+        if size >= found.request.ns_size {
+            break;
+        }
+        if let Ok(layout) = solve(&template.with_size(size)) {
+            if layout.dev_size >= usable {
+                return Ok(layout);
+            }
+        }
+        let Some(next) = size.checked_add(granule) else {
+            break;
+        };
+        size = next;
+    }
+    Ok(found)
 }
 
 /// Whether a refusal may go away for another namespace size.
@@ -129,6 +168,7 @@ const fn size_dependent(error: &LayoutError) -> bool {
             | LayoutError::NamespaceTooSmall { .. }
             | LayoutError::EndMisaligned { .. }
             | LayoutError::MemmapDoesNotFit { .. }
+            | LayoutError::DaxRangeMisaligned { .. }
             | LayoutError::DataoffBelowReserve { .. }
             | LayoutError::PaddingTooLarge { .. }
     )

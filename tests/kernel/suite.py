@@ -44,7 +44,7 @@ def to_int(v):
     s = str(v)
     if re.fullmatch(r"0x[0-9a-fA-F]+", s):
         return int(s, 16)
-    if re.fullmatch(r"\d+", s):
+    if re.fullmatch(r"-?\d+", s):
         return int(s)
     return s
 
