@@ -383,6 +383,12 @@ pub struct EraRules {
     /// releases used which variant: this crate chooses the padded (fixed) form for the whole
     /// 4.7–4.14 era, because the fix was sent to stable; set it to `false` to model 4.7–4.9.
     pub memmap_pad_to_pmd: bool,
+    /// Enabling a PMEM-mode device first re-enables the namespace for its first `dataoff`
+    /// bytes to clear memmap badblocks (`nd_pfn_clear_memmap_errors` in `nd_pfn_init`, 5.5+),
+    /// which fails with `-EBUSY` ("could not reserve region") when dataoff is 0. Release 5.5
+    /// falls inside the 5.4–5.6 era: this crate sets it from 5.7 on, so that era follows the
+    /// 5.4 LTS kernel.
+    pub enable_claims_memmap_region: bool,
 }
 
 impl EraRules {
@@ -451,6 +457,7 @@ impl EraRules {
             runtime_npfns_section_aligned: !era.is_at_least(E::V5_3),
             devdax_supported: era.is_at_least(E::V4_7),
             memmap_pad_to_pmd: matches!(era, E::V4_7),
+            enable_claims_memmap_region: era.is_at_least(E::V5_7),
         }
     }
 }

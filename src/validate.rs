@@ -11,7 +11,7 @@
 //! | [`Outcome::Enabled`] | `/dev/pmemN` (fsdax) or `/dev/daxN.M` (devdax) | every check passed |
 //! | [`Outcome::Raw`] | the namespace is used raw, the block is ignored | validate failed with an errno other than `-EOPNOTSUPP` (bad signature, checksum, parent uuid, mode; before 5.4/5.7 every validate failure) |
 //! | [`Outcome::Rejected`] at [`Stage::Validate`] | no device at all | validate failed with `-EOPNOTSUPP` (5.4+) |
-//! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL` or `-ENOMEM` from setting up the mapping |
+//! | [`Outcome::Rejected`] at [`Stage::Enable`] | the pfn/dax device claims the namespace, then its probe fails | `-EINVAL`, `-EBUSY` or `-ENOMEM` from setting up the mapping |
 //!
 //! # Example
 //! ```
@@ -51,12 +51,17 @@
 //!   x86_64 `ilog2(0)` is `fls64(0) - 1 = -1` and the shift count is masked to 6 bits, so the
 //!   kernel computes `1 << 63`. The validator uses [`DERIVED_ALIGN_OF_ZERO`] = `1 << 63`, which
 //!   a PFN block then fails as "alignment exceeds capacity" and a DAX block as "alignment
-//!   mismatch".
+//!   mismatch". Linux 6.1 and 6.12 log exactly "alignment: 8000000000000000 exceeds capacity
+//!   10000000" for such a block on 256 MiB.
 //! * **The memmap of a PMEM-mode block** (§5.1): modelled on x86_64's vmemmap (5.3+): the
 //!   `struct page`s of every *whole* memory section of the pfn range are allocated from the
 //!   altmap in `PMD_SIZE` blocks, each aligned to its own size in physical pages; partial
-//!   sections take their memmap from system RAM. The same model is applied to the other
-//!   platforms and to older eras, where it is not confirmed.
+//!   sections take their memmap from system RAM. Linux 6.1 and 6.12 agree on every map=dev
+//!   case of the kernel suite (tests/kernel_replay.rs). The same model is applied to the
+//!   other platforms and to older eras, where it is not confirmed.
+//! * **devdax with a stored align of 0** (or minor < 2): validation checks the derived align,
+//!   but `dax_pmem` builds the dax region with the stored 0, and `IS_ALIGNED(x, 0)` fails, so
+//!   enabling fails with `-ENOMEM` (confirmed on 6.1 and 6.12).
 //! * Pre-5.3 eras align the altmap base down to a whole section (the rule that also rounds
 //!   their runtime `npfns` up to whole sections, [`EraRules::runtime_npfns_section_aligned`]).
 
@@ -333,6 +338,15 @@ pub enum Reason {
         /// `res_size - start_pad - end_trunc` (wrapping, as the kernel computes it).
         usable: u64,
     },
+    /// Enable, PMEM mode, 5.5+: dataoff is 0, so re-enabling the namespace for its first
+    /// `dataoff` bytes (to clear memmap badblocks) cannot reserve a 0-byte region
+    /// ("could not reserve region", `-EBUSY`).
+    MemmapRegionEmpty {
+        /// `res.start`.
+        start: u64,
+        /// `res.end` (inclusive).
+        end: u64,
+    },
     /// Enable, RAM mode: dataoff is below the info-block reserve (§5.1, `-EINVAL`).
     RamDataoffBelowReserve {
         /// The block's dataoff.
@@ -404,6 +418,7 @@ impl Reason {
             Self::ResourceStartMisaligned { .. } => "resource_start_misaligned",
             Self::ResourceEndMisaligned { .. } => "resource_end_misaligned",
             Self::SmallNamespace { .. } => "small_namespace",
+            Self::MemmapRegionEmpty { .. } => "memmap_region_empty",
             Self::RamDataoffBelowReserve { .. } => "ram_dataoff_below_reserve",
             Self::RangeInverted { .. } => "range_inverted",
             Self::InvalidAltmap { .. } => "invalid_altmap",
@@ -416,7 +431,8 @@ impl Reason {
     #[must_use]
     pub const fn stage(&self) -> Stage {
         match self {
-            Self::RamDataoffBelowReserve { .. }
+            Self::MemmapRegionEmpty { .. }
+            | Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. }
             | Self::MemmapDoesNotFit { .. }
@@ -471,6 +487,7 @@ impl Reason {
                     Errno::EOPNOTSUPP
                 }
             }
+            Self::MemmapRegionEmpty { .. } => Errno::EBUSY,
             Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. } => Errno::EINVAL,
@@ -562,6 +579,11 @@ impl fmt::Display for KernelMessage {
             Reason::ResourceStartMisaligned { .. } => f.write_str("resource start misaligned"),
             Reason::ResourceEndMisaligned { .. } => f.write_str("resource end misaligned"),
             Reason::SmallNamespace { .. } => f.write_str("bad offset with small namespace"),
+            // %pR of the namespace resource: "[mem 0x%08llx-0x%08llx]".
+            Reason::MemmapRegionEmpty { start, end } => write!(
+                f,
+                "could not reserve region [mem {start:#010x}-{end:#010x}]"
+            ),
             Reason::InvalidAltmap { .. } => f.write_str("memory add fail, invalid altmap"),
             Reason::RamDataoffBelowReserve { .. }
             | Reason::RangeInverted { .. }
@@ -685,6 +707,10 @@ impl fmt::Display for Reason {
             Self::SmallNamespace { dataoff, usable } => write!(
                 f,
                 "dataoff {dataoff:#x} leaves no data in the {usable:#x} bytes after padding"
+            ),
+            Self::MemmapRegionEmpty { start, end } => write!(
+                f,
+                "pmem mode dataoff 0 leaves no memmap region to reserve in {start:#x}..={end:#x}"
             ),
             Self::RamDataoffBelowReserve { dataoff, reserve } => write!(
                 f,
@@ -1014,6 +1040,13 @@ fn validate(
         },
     })?;
 
+    // Before device-dax (4.3–4.6) nothing probes for the DAX signature.
+    if info.kind == DeviceKind::Devdax && !rules.devdax_supported {
+        return Err(Reason::BadSignature {
+            found: block.signature,
+        });
+    }
+
     // §3.7 step 6 (4.5+): parent uuid.
     if rules.checks_parent_uuid && info.parent_uuid != ns.uuid {
         return Err(Reason::ParentUuidMismatch {
@@ -1230,6 +1263,15 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
     // __nvdimm_setup_pfn: range.start = res.start + start_pad (u64, wraps).
     let base = res.start.wrapping_add(u64_of(info.start_pad));
     let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
+
+    // nd_pfn_init -> nd_pfn_clear_memmap_errors (5.5+, PMEM mode): re-enables the namespace
+    // for `dataoff` bytes; a 0-byte devm_request_mem_region fails.
+    if profile.rules.enable_claims_memmap_region && info.mode == Mode::PMEM && info.dataoff == 0 {
+        return Err(Reason::MemmapRegionEmpty {
+            start: res.start,
+            end: res.end,
+        });
+    }
 
     let npfns = if info.mode == Mode::RAM {
         // __nvdimm_setup_pfn: RAM mode needs dataoff past the info-block reserve.

@@ -1112,6 +1112,18 @@ fn every_reason_variant() {
             "0x2000",
         ),
         (
+            Reason::MemmapRegionEmpty {
+                start: NS,
+                end: NS + 256 * M - 1,
+            },
+            "memmap_region_empty",
+            Stage::Enable,
+            ErrorClass::Unsupported,
+            -16,
+            -16,
+            "0x10fffffff",
+        ),
+        (
             Reason::RangeInverted {
                 start: NS,
                 end: NS - 1,
@@ -1183,7 +1195,7 @@ fn every_reason_variant() {
         assert!(!reason.message().to_string().is_empty());
         let _: &dyn core::error::Error = &reason;
     }
-    assert_eq!(tokens.len(), 24);
+    assert_eq!(tokens.len(), 25);
 }
 
 /// The verdict strings the CLI prints.
@@ -1219,4 +1231,54 @@ fn bad_offset_message_prints_zero_like_c() {
         o.reason().unwrap().message().to_string(),
         "bad offset: 0 dax disabled align: 0x200000"
     );
+}
+
+/// Harness dataoff0-align2m-dev: a map=dev block with dataoff 0 passes validation (align 2M,
+/// 4 GiB start) and fails at enable with -EBUSY "could not reserve region [mem
+/// 0x100000000-0x10fffffff]": nd_pfn_init re-enables the namespace for dataoff (0) bytes. The
+/// 5.4–5.6 era models 5.4, which lacks that step and fails later on the wrapped altmap.
+#[test]
+fn pmem_dataoff_zero_cannot_reserve_region() {
+    let (stage, reason, errno) = rejected(&run(
+        &fsdax(Mode::PMEM, 0, 0x20_0000),
+        NS,
+        256 * M,
+        &newest(),
+    ));
+    assert_eq!((stage, errno), (Stage::Enable, Errno::EBUSY));
+    assert_eq!(
+        reason.message().to_string(),
+        "could not reserve region [mem 0x100000000-0x10fffffff]"
+    );
+    let (_, reason, _) = rejected(&run(
+        &fsdax(Mode::PMEM, 0, 0x20_0000),
+        NS,
+        256 * M,
+        &p(Era::V5_4),
+    ));
+    assert_eq!(reason.token(), "invalid_altmap");
+    // C's %08llx pads low addresses to 8 digits.
+    let low = Reason::MemmapRegionEmpty {
+        start: 0x10_0000,
+        end: 0x1ff_ffff,
+    };
+    assert_eq!(
+        low.message().to_string(),
+        "could not reserve region [mem 0x00100000-0x01ffffff]"
+    );
+}
+
+/// Before device-dax existed (4.3–4.6) a DAX block is just an unknown signature: raw.
+#[test]
+fn dax_block_before_4_7_is_raw() {
+    let mut i = info(DeviceKind::Devdax, Mode::RAM, 8 * M, 0);
+    i.version = Version::V1_1;
+    let (reason, errno) = raw(&run(&i, NS, 256 * M, &p(Era::V4_6)));
+    assert_eq!(
+        reason,
+        Reason::BadSignature {
+            found: Signature::DAX
+        }
+    );
+    assert_eq!(errno, Errno::ENODEV);
 }
