@@ -88,9 +88,10 @@ fn replay_regressions() {
     }
 }
 
-// The open findings (fuzz/README.md), each asserted in full on its reproducer. They fail
-// today; run them with `cargo test --test fuzz_corpus -- --ignored` and drop the `ignore`
-// (and the matching allowance in fuzz/src/bodies.rs) when the finding is fixed.
+// The findings (fuzz/README.md), each asserted in full on its reproducer. F1 and F3 are open
+// (`#[ignore]`d; `cargo test --test fuzz_corpus -- --ignored` runs them): drop the `ignore`
+// and the matching allowance in fuzz/src/bodies.rs when one is fixed. F2, F4 and F5 were
+// fixed in the validator and the solver; their tests guard against a regression.
 
 /// F1: the solver's 5.3 ppc64-hash PMEM layout of 1 TiB reserves 64 B per page of memmap
 /// (FORMAT.md §4), the validator asks for a 16 MiB block per 16 MiB section.
@@ -103,7 +104,6 @@ fn finding_f1_solver_vs_validator_ppc64_memmap() {
 /// F2: a v1.4 RAM-mode block whose start_pad + end_trunc + dataoff exceed the 1 GiB
 /// namespace is enabled by the 4.15 validator with a wrapped size.
 #[test]
-#[ignore = "open finding F2 (fuzz/README.md): validator enables a device larger than its namespace"]
 fn finding_f2_validator_enables_wrapped_size() {
     bodies::strictly(|| bodies::check(&regression("check-f2-validator-enables-wrapped-size")));
 }
@@ -118,14 +118,12 @@ fn finding_f3_solver_vs_validator_altmap_base() {
 
 /// F4: a 4.7-4.14 devdax layout whose device range the enable stage finds misaligned.
 #[test]
-#[ignore = "open finding F4 (fuzz/README.md): solver vs validator on 4.7 devdax range alignment"]
 fn finding_f4_solver_vs_validator_devdax_range() {
     bodies::strictly(|| bodies::solve(&regression("solve-f4-4.7-devdax-range-misaligned")));
 }
 
 /// F5: a 4.6 layout of a namespace smaller than the alignment a 4.6 reader derives.
 #[test]
-#[ignore = "open finding F5 (fuzz/README.md): solver vs validator on 4.6 small namespaces"]
 fn finding_f5_solver_vs_validator_small_4_6() {
     bodies::strictly(|| bodies::solve(&regression("solve-f5-4.6-align-exceeds-capacity")));
 }
