@@ -88,10 +88,11 @@ fn replay_regressions() {
     }
 }
 
-// The findings (fuzz/README.md), each asserted in full on its reproducer. F1 and F3 are open
-// (`#[ignore]`d; `cargo test --test fuzz_corpus -- --ignored` runs them): drop the `ignore`
-// and the matching allowance in fuzz/src/bodies.rs when one is fixed. F2, F4 and F5 were
-// fixed in the validator and the solver; their tests guard against a regression.
+// The findings (fuzz/README.md), each asserted in full on its reproducer. F1, F3 and the
+// second F2 input are open (`#[ignore]`d; `cargo test --test fuzz_corpus -- --ignored` runs
+// them): drop the `ignore` and the matching allowance in fuzz/src/bodies.rs when one is
+// fixed. The first F2 input, F4 and F5 were fixed in the validator and the solver; their
+// tests guard against a regression.
 
 /// F1: the solver's 5.3 ppc64-hash PMEM layout of 1 TiB reserves 64 B per page of memmap
 /// (FORMAT.md §4), the validator asks for a 16 MiB block per 16 MiB section.
@@ -106,6 +107,15 @@ fn finding_f1_solver_vs_validator_ppc64_memmap() {
 #[test]
 fn finding_f2_validator_enables_wrapped_size() {
     bodies::strictly(|| bodies::check(&regression("check-f2-validator-enables-wrapped-size")));
+}
+
+/// F2, the part still open: a 4.6 x86_64 RAM-mode block in a 1 GiB namespace with
+/// `start_pad` 1008 MiB and `end_trunc` 15.7 MiB (the pfn range is 0.3 MiB, not inverted) and
+/// `dataoff` 2 MiB, past the range's end: enabled with a wrapped size.
+#[test]
+#[ignore = "open finding F2 (fuzz/README.md): validator enables a wrapped range"]
+fn finding_f2b_validator_enables_wrapped_range() {
+    bodies::strictly(|| bodies::check(&regression("check-f2b-validator-enables-wrapped-range")));
 }
 
 /// F3: a 4.15 PMEM layout at a start that is not section aligned (no collision declared):
