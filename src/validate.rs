@@ -1396,7 +1396,16 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     }
     let section_memmap = pps.saturating_mul(u64::from(platform.struct_page_size));
     let block_bytes = platform.pmd_size.max(platform.page_size);
-    let blocks_per_section = section_memmap.div_ceil(block_bytes).max(1);
+    // `u64::div_ceil` panics on a zero divisor (a hand-made Platform with pmd_size and
+    // page_size 0); the no-panic link proof (tests/no-panic/) rejects that path.
+    let blocks_per_section = section_memmap
+        .checked_div(block_bytes)
+        .map_or(1, |q| {
+            q.saturating_add(u64::from(
+                section_memmap.checked_rem(block_bytes) != Some(0),
+            ))
+        })
+        .max(1);
     let block_pages = phys_pfn(block_bytes).max(1);
     let next = base_pfn.saturating_add(altmap_reserve);
     let pad = align_up(next, block_pages)

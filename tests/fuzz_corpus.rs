@@ -1,0 +1,150 @@
+//! Replays every committed fuzz corpus file (`fuzz/corpus/<target>/`) through the same bodies
+//! the libFuzzer targets run (`fuzz/src/bodies.rs`), on stable, as part of `cargo test`.
+//!
+//! The bodies assert format properties (FORMAT.md §1.2, §2, §3.7); see fuzz/README.md.
+
+#[path = "../fuzz/src/bodies.rs"]
+#[allow(dead_code)]
+mod bodies;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn corpus(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "{} holds no corpus file", dir.display());
+    files
+}
+
+fn replay(target: &str, body: fn(&[u8])) {
+    for path in corpus(target) {
+        let data = fs::read(&path).unwrap();
+        eprintln!("{target}: {} ({} bytes)", path.display(), data.len());
+        body(&data);
+    }
+}
+
+#[test]
+fn replay_parse() {
+    replay("parse", bodies::parse);
+}
+
+#[test]
+fn replay_roundtrip() {
+    replay("roundtrip", bodies::roundtrip);
+}
+
+#[test]
+fn replay_solve() {
+    replay("solve", bodies::solve);
+}
+
+#[test]
+fn replay_check() {
+    replay("check", bodies::check);
+}
+
+#[test]
+fn replay_upgrade() {
+    replay("upgrade", bodies::upgrade);
+}
+
+fn regression(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(name);
+    fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn body_for(name: &str) -> fn(&[u8]) {
+    match name.split('-').next().unwrap() {
+        "parse" => bodies::parse,
+        "roundtrip" => bodies::roundtrip,
+        "solve" => bodies::solve,
+        "check" => bodies::check,
+        "upgrade" => bodies::upgrade,
+        other => panic!("regression file for unknown target {other:?}"),
+    }
+}
+
+/// Every regression input (fuzz/regressions/, named after its target) passes the bodies as
+/// the fuzzers run them, with the open findings stepped over.
+#[test]
+fn replay_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        eprintln!("regression {name}");
+        body_for(&name)(&fs::read(&path).unwrap());
+    }
+}
+
+// The findings (fuzz/README.md), each asserted in full on its reproducer. F1, F3 and the
+// second F2 input are open (`#[ignore]`d; `cargo test --test fuzz_corpus -- --ignored` runs
+// them): drop the `ignore` and the matching allowance in fuzz/src/bodies.rs when one is
+// fixed. The first F2 input, F4 and F5 were fixed in the validator and the solver; their
+// tests guard against a regression.
+
+/// F1: the solver's 5.3 ppc64-hash PMEM layout of 1 TiB reserves 64 B per page of memmap
+/// (FORMAT.md §4), the validator asks for a 16 MiB block per 16 MiB section.
+#[test]
+#[ignore = "open finding F1 (fuzz/README.md): validator memmap model on ppc64/arm64-64k"]
+fn finding_f1_solver_vs_validator_ppc64_memmap() {
+    bodies::strictly(|| bodies::solve(&regression("solve-f1-ppc64-hash-memmap")));
+}
+
+/// F2: a v1.4 RAM-mode block whose start_pad + end_trunc + dataoff exceed the 1 GiB
+/// namespace is enabled by the 4.15 validator with a wrapped size.
+#[test]
+fn finding_f2_validator_enables_wrapped_size() {
+    bodies::strictly(|| bodies::check(&regression("check-f2-validator-enables-wrapped-size")));
+}
+
+/// F2, the part still open: a 4.6 x86_64 RAM-mode block in a 1 GiB namespace with
+/// `start_pad` 1008 MiB and `end_trunc` 15.7 MiB (the pfn range is 0.3 MiB, not inverted) and
+/// `dataoff` 2 MiB, past the range's end: enabled with a wrapped size.
+#[test]
+#[ignore = "open finding F2 (fuzz/README.md): validator enables a wrapped range"]
+fn finding_f2b_validator_enables_wrapped_range() {
+    bodies::strictly(|| bodies::check(&regression("check-f2b-validator-enables-wrapped-range")));
+}
+
+/// F3: a 4.15 PMEM layout at a start that is not section aligned (no collision declared):
+/// the solver returns it, the validator refuses the altmap base.
+#[test]
+#[ignore = "open finding F3 (fuzz/README.md): solver vs validator on pre-5.3 altmap base"]
+fn finding_f3_solver_vs_validator_altmap_base() {
+    bodies::strictly(|| bodies::solve(&regression("solve-f3-pre-5.3-altmap-base")));
+}
+
+/// F4: a 4.7-4.14 devdax layout whose device range the enable stage finds misaligned.
+#[test]
+fn finding_f4_solver_vs_validator_devdax_range() {
+    bodies::strictly(|| bodies::solve(&regression("solve-f4-4.7-devdax-range-misaligned")));
+}
+
+/// F5: a 4.6 layout of a namespace smaller than the alignment a 4.6 reader derives.
+#[test]
+fn finding_f5_solver_vs_validator_small_4_6() {
+    bodies::strictly(|| bodies::solve(&regression("solve-f5-4.6-align-exceeds-capacity")));
+}
+
+/// The parse body on edge lengths it must classify by length alone: 0..=8 bytes, one short of
+/// a block, one past a block, one short of a namespace head (FORMAT.md §1: a block is 4096 bytes
+/// at byte 4096 of the namespace).
+#[test]
+fn parse_edge_lengths() {
+    for len in [0, 1, 3, 4, 5, 8, 4095, 4097, 8191, 8192, 8193] {
+        bodies::parse(&vec![0xa5; len]);
+        bodies::parse(&vec![0; len]);
+    }
+}

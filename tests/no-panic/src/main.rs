@@ -1,0 +1,197 @@
+//! Link-time proof that the library has no reachable panic path.
+//!
+//! `main` reads its input from standard input (so nothing is known at compile time) and calls
+//! the library's public entry points on it. The panic handler calls a symbol that is defined
+//! nowhere: if any panic path of the library (or of this harness) survives optimisation, the
+//! link fails with `undefined reference to nvdimm_infoblock_has_a_reachable_panic_path`.
+//!
+//! Exit status: a small summary of the results (so the optimiser cannot drop the calls); it
+//! has no meaning beyond that.
+
+#![no_std]
+#![no_main]
+
+use core::hint::black_box;
+
+#[allow(unused_imports)]
+use nvdimm_infoblock::validate::{Namespace, ProbePath};
+#[allow(unused_imports)]
+use nvdimm_infoblock::{
+    compat, layout::LayoutRequest, validate, DeviceKind, Era, InfoBlock, Mode, ParseOptions,
+    Platform, Profile, Uuid,
+};
+
+#[link(name = "c")]
+extern "C" {
+    fn read(fd: i32, buf: *mut u8, count: usize) -> isize;
+}
+
+#[cfg(not(feature = "locate"))]
+extern "C" {
+    /// Defined nowhere on purpose.
+    fn nvdimm_infoblock_has_a_reachable_panic_path() -> !;
+}
+
+#[cfg(not(feature = "locate"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    // SAFETY: never runs; if this call is linked at all, the link fails.
+    unsafe { nvdimm_infoblock_has_a_reachable_panic_path() }
+}
+
+/// With feature `locate` the binary links even with panic paths, so that `locate.sh` can list
+/// the call sites of core's panic functions (with their inlined source lines).
+#[cfg(feature = "locate")]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Bytes of input read: a namespace head (8192 bytes) plus 64 bytes of parameters.
+const INPUT: usize = 8192 + 64;
+
+/// Reads standard input into `buf` until it is full or input ends; returns the bytes read.
+fn read_input(buf: &mut [u8; INPUT]) -> usize {
+    let mut filled = 0usize;
+    while let Some(rest) = buf.get_mut(filled..) {
+        if rest.is_empty() {
+            break;
+        }
+        // SAFETY: `rest` is a valid writable buffer of `rest.len()` bytes.
+        let got = unsafe { read(0, rest.as_mut_ptr(), rest.len()) };
+        match usize::try_from(got) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled = filled.saturating_add(n),
+        }
+    }
+    filled
+}
+
+/// A little-endian u64 from input bytes `at..at + 8` (0 past the end).
+fn param(bytes: &[u8], at: usize) -> u64 {
+    let word = bytes
+        .get(at..at.saturating_add(8))
+        .and_then(|src| <[u8; 8]>::try_from(src).ok())
+        .unwrap_or([0; 8]);
+    u64::from_le_bytes(word)
+}
+
+#[no_mangle]
+pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
+    let mut buf = [0u8; INPUT];
+    let n = read_input(&mut buf);
+    let input = buf.get(..n).unwrap_or(&[]);
+    // The block (or head) is the input less its last 64 bytes when longer than a head; the
+    // parameters are those 64 bytes.
+    let split = input.len().min(8192);
+    let (head, params) = input.split_at(split);
+    let head = black_box(head);
+    #[allow(unused_variables)]
+    let options = ParseOptions {
+        page_size: u32::try_from(param(params, 0) & 0xffff_ffff).unwrap_or(4096),
+        verify_checksum: argc > 1,
+        ..ParseOptions::DEFAULT
+    };
+    let mut score: u64 = 0;
+    // A profile chosen by the input: any era on any platform.
+    let eras = &Era::ALL;
+    let platforms = &Platform::ALL;
+    let pick = usize::try_from(param(params, 16) & 0xff).unwrap_or(0);
+    let era = eras.get(pick % eras.len()).copied().unwrap_or(Era::V6_5);
+    let platform = platforms
+        .get(pick / eras.len() % platforms.len())
+        .copied()
+        .unwrap_or(Platform::X86_64);
+    let profile = Profile::new(era, platform);
+    let mode = Mode(u32::try_from(param(params, 56) & 0xffff_ffff).unwrap_or(2));
+    let _ = (&profile, mode);
+
+    #[cfg(feature = "core")]
+    {
+        // parse (locate + PfnInfo::parse) and verify.
+        // Every field of the result is kept (black_box), so nothing is optimised away.
+        let parsed = nvdimm_infoblock::parse(head, &options);
+        score = score.wrapping_add(u64::from(black_box(&parsed).is_ok()));
+        if let Ok(block) = InfoBlock::locate(head) {
+            let verified = block.verify_checksum();
+            score = score.wrapping_add(u64::from(black_box(&verified).is_ok()));
+            // validate: what the kernel of a profile does with the block in a namespace.
+            let ns = Namespace {
+                start: param(params, 24),
+                size: param(params, 32),
+                uuid: Uuid::NIL,
+            };
+            let outcome = validate::check(block, &ns, &ProbePath::Probe, &profile);
+            score = score.wrapping_add(u64::from(black_box(&outcome).is_ok()));
+        }
+        // solve: the layout a kernel of the profile writes for a namespace.
+        let request = LayoutRequest::new(profile, param(params, 32), DeviceKind::Fsdax, mode)
+            .with_start(param(params, 24))
+            .with_align(Some(param(params, 40)));
+        let layout = nvdimm_infoblock::solve(&request);
+        score = score.wrapping_add(u64::from(black_box(&layout).is_ok()));
+    }
+
+    #[cfg(feature = "compat")]
+    if let Ok(block) = InfoBlock::locate(head) {
+        // compat: every known reader's verdict, and an upgrade plan.
+        let ns = Namespace::labelless(param(params, 24), param(params, 32));
+        for reader in &compat::Reader::KNOWN {
+            let verdict = compat::check(block, &ns, reader);
+            score = score.wrapping_add(u64::from(black_box(&verdict).loads()));
+        }
+        let versions = &compat::FormatVersion::ALL;
+        let index = usize::try_from(param(params, 48) % 6).unwrap_or(0);
+        if let Some(target) = versions.get(index) {
+            let plan = compat::plan_upgrade(block, &ns, *target);
+            score = score.wrapping_add(u64::from(black_box(&plan).is_ok()));
+        }
+        let features = compat::Features::of_block(block);
+        score = score.wrapping_add(u64::from(black_box(features).bits()));
+    }
+
+    #[cfg(feature = "fletcher")]
+    {
+        // The checksum over any length, and over a located block.
+        score = score.wrapping_add(nvdimm_infoblock::nd_fletcher64(head));
+        if let Ok(block) = InfoBlock::locate(head) {
+            score = score.wrapping_add(block.compute_checksum());
+        }
+    }
+
+    #[cfg(feature = "model")]
+    if let Ok(block) = InfoBlock::locate(head) {
+        // The model: parse, its queries, and emit into a block.
+        let parsed = nvdimm_infoblock::PfnInfo::parse(block, &options);
+        if let Ok(info) = black_box(parsed) {
+            score = score.wrapping_add(u64::from(info.is_canonical(&options)));
+            score = score.wrapping_add(u64::from(info.defaulted().bits()));
+            let mut out = InfoBlock::zeroed();
+            if info.emit(black_box(&mut out)).is_ok() {
+                score = score.wrapping_add(out.checksum.get());
+            }
+            if let Ok(again) = info.to_block() {
+                score = score.wrapping_add(u64::from(again == out));
+            }
+        }
+    }
+
+    #[cfg(feature = "profile")]
+    {
+        // Profiles: a release string (NUL-terminated) taken from the parameters.
+        let field = params.get(8..24).unwrap_or(&[]);
+        let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+        let release = field.get(..end).unwrap_or(&[]);
+        if let Ok(text) = core::str::from_utf8(release) {
+            if let Some(p) = nvdimm_infoblock::Profile::x86_64_for_release(text) {
+                score = score.wrapping_add(p.info_block_reserve());
+                score = score.wrapping_add(p.default_align());
+            }
+        }
+    }
+
+    let score = black_box(score);
+    i32::from(u8::try_from(score & 0x7f).unwrap_or(0))
+}
