@@ -81,9 +81,16 @@ run_case() { # INDEX NAME NS_SIZE
 	truncate -s "$size" "$img"
 	dd if="$HERE/cases/$name.head" of="$img" bs=8192 count=1 conv=notrunc status=none
 	if [ $offline = 0 ]; then
-		local rc=0
-		"$NDH_DIR/run.sh" -J -K "$kernels" ${keep:+-k "$keep"} "$img" \
-			>"$tmp/out/$name.out" 2>"$tmp/out/$name.err" || rc=$?
+		local rc=0 attempt
+		# run.sh exits 2 when a boot produced no guest report (verdict=error): a harness
+		# failure, not a kernel answer (seen under heavy host load). Boot again, twice at most.
+		for attempt in 1 2 3; do
+			rc=0
+			"$NDH_DIR/run.sh" -J -K "$kernels" ${keep:+-k "$keep"} "$img" \
+				>"$tmp/out/$name.out" 2>"$tmp/out/$name.err" || rc=$?
+			[ "$rc" = 2 ] || break
+			echo "[$i/$total] $name: harness boot error (attempt $attempt), booting again" >&2
+		done
 		echo "$rc" >"$tmp/out/$name.rc"
 		ks=$("$PY" "$HERE/suite.py" kernels "$tmp/out/$name.out")
 	else
