@@ -2,9 +2,12 @@
 //! the kernel then exposes (FORMAT.md §4–§5).
 //!
 //! [`solve`] is a pure, total function from a [`LayoutRequest`] to a [`Layout`] or a
-//! [`LayoutError`]. It applies the era's writer algorithm (FORMAT.md §4.2–§4.6), then the
-//! checks the same era's `nd_pfn_validate` and enable path would make on the result (§3, §5.1),
-//! so that a returned layout is one the kernel writes *and* accepts with at least one data page.
+//! [`LayoutError`]. It applies the era's writer algorithm (FORMAT.md §4.2–§4.6), refuses a
+//! result with no data page, then runs the same era's validator
+//! ([`validate::check`](crate::validate::check): `nd_pfn_validate` and the enable path, §3,
+//! §5.1) on the block it would write, so that a returned layout is one the kernel writes *and*
+//! accepts with at least one data page, by the very rules `check` applies to blocks found on
+//! media. A refusal comes back as [`LayoutError::KernelRefuses`] with the validator's reason.
 //! Every step uses checked arithmetic: any input, up to `u64::MAX`, gives a layout or a typed
 //! error, never a wrap or a panic.
 //!
@@ -56,6 +59,7 @@ use crate::profile::{
 };
 use crate::raw::Mode;
 use crate::uuid::Uuid;
+use crate::validate::{self, Namespace, Outcome, ProbePath, Stage};
 use crate::version::Version;
 
 /// The 4 KiB unit of `npfns` before 5.3, and of the v1.0–v1.1 memmap estimate.
@@ -263,8 +267,10 @@ pub struct Layout {
     /// The area the PMEM-mode memmap (vmem_altmap) uses: `[base + reserve, base + dataoff)`
     /// with `base = ns_start + start_pad`; `None` in RAM mode.
     pub memmap: Option<AddrRange>,
-    /// Bytes of memmap the kernel needs for the data pages (`page_struct_size` per page); 0 in
-    /// RAM mode. Always at most the length of [`Layout::memmap`].
+    /// Bytes of memmap for the data pages at `page_struct_size` each; 0 in RAM mode. With
+    /// 4 KiB pages it always fits in [`Layout::memmap`]. On 64 KiB-page platforms the kernel
+    /// takes the memmap of partial memory sections from system RAM, so this can exceed the
+    /// area by up to two sections' memmap in a layout the kernel still enables.
     pub memmap_bytes: u64,
     /// The data, `[ns_start + start_pad + dataoff, ns_start + ns_size - end_trunc)`.
     pub data: AddrRange,
@@ -682,14 +688,17 @@ pub(crate) fn geometry(req: &LayoutRequest) -> Result<Geometry, LayoutError> {
 /// # Errors
 /// Every [`LayoutError`] variant except the version and search ones: a malformed request
 /// (mode, alignment, padding, overflow), a layout the kernel's writer refuses (misaligned
-/// start, no room for data), or one its validator or enable path would refuse (bad offset,
-/// unsupported devdax alignment, misaligned end, no data pages).
+/// start, no room for data), one with no data page, or one the same kernel's validator or
+/// enable path would not accept ([`LayoutError::KernelRefuses`]: bad offset, misaligned end,
+/// memmap that does not fit, devdax range off its alignment...).
 pub fn solve(req: &LayoutRequest) -> Result<Layout, LayoutError> {
     let geo = geometry(req)?;
     accept(req, &geo)
 }
 
-/// The kernel's checks on the writer's result, then the derived values.
+/// The crate's own refusals (no data page), then the profile's validator and enable path on
+/// the block the writer produced ([`validate::check`](crate::validate::check), probe path,
+/// label-less namespace), then the derived values.
 fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     let calc = Calc {
         ns_start: req.ns_start,
@@ -732,133 +741,33 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     } else {
         0
     };
+    let padding_too_large = LayoutError::PaddingTooLarge {
+        start_pad,
+        end_trunc,
+    };
     let base = calc.add(start, start_pad)?;
     let data_start = calc.add(base, dataoff)?;
     let end = calc.add(start, size)?;
     let data_end = calc.sub(end, end_trunc)?;
-
-    // The era's nd_pfn_validate on the block just written (§3).
-    match rules.offset_check {
-        OffsetCheck::SizeOnly => {}
-        OffsetCheck::PowerOfTwo => {
-            // §3.2 (4.6): the live align (the default on probe) must fit the namespace; then
-            // align = 1 << ilog2(dataoff), and dataoff must be a power of two.
-            let live = profile.default_align();
-            if live > size {
-                return Err(LayoutError::AlignExceedsCapacity {
-                    align: live,
-                    capacity: size,
-                });
-            }
-            if !dataoff.is_power_of_two() || dataoff < page {
-                return Err(LayoutError::BadOffset {
-                    dataoff,
-                    align: pow2_floor(dataoff).unwrap_or(0),
-                });
-            }
-        }
-        OffsetCheck::LiveAlign => {
-            // §3.3 (4.7–4.14): probe checks against the default align it pre-set, not the
-            // stored one.
-            let live = profile.default_align();
-            if live > size {
-                return Err(LayoutError::AlignExceedsCapacity {
-                    align: live,
-                    capacity: size,
-                });
-            }
-            if dataoff.checked_rem(live) != Some(0) || dataoff.checked_rem(page) != Some(0) {
-                return Err(LayoutError::BadOffset {
-                    dataoff,
-                    align: live,
-                });
-            }
-        }
-        OffsetCheck::Absolute => {
-            // §3.4/§3.7: stored align (or derived from dataoff), absolute address check.
-            let align = if stored_align == 0 {
-                pow2_floor(dataoff).unwrap_or(0)
-            } else {
-                u64::from(stored_align)
-            };
-            if align > size {
-                return Err(LayoutError::AlignExceedsCapacity {
-                    align,
-                    capacity: size,
-                });
-            }
-            if align == 0
-                || data_start.checked_rem(align) != Some(0)
-                || dataoff.checked_rem(page) != Some(0)
-            {
-                return Err(LayoutError::BadOffset { dataoff, align });
-            }
-        }
-    }
-    if rules.checks_compat_align {
-        // §3.7 steps 17–18 (5.7+).
-        let compat = platform.compat_align;
-        if base.checked_rem(compat) != Some(0) {
-            return Err(LayoutError::StartMisaligned {
-                start: base,
-                required: compat,
-            });
-        }
-        if data_end.checked_rem(compat) != Some(0) {
-            return Err(LayoutError::EndMisaligned {
-                end: data_end,
-                required: compat,
-            });
-        }
-    }
-    // dax_pmem (§6.1): alloc_dax_region needs the data range's start and length aligned to
-    // the block's align (an -ENOMEM at enable otherwise); 4.7–4.14 did not trim the end.
-    let data_len = calc.sub(data_end, data_start)?;
-    if req.kind == DeviceKind::Devdax && stored_align != 0 {
-        let align = u64::from(stored_align);
-        if data_start.checked_rem(align) != Some(0) || data_len.checked_rem(align) != Some(0) {
-            return Err(LayoutError::DaxRangeMisaligned {
-                start: data_start,
-                len: data_len,
-                align,
-            });
-        }
-    }
-    // The enable path (§5.1): RAM mode needs dataoff past the reserve; PMEM mode needs the
-    // memmap of every data page between the reserve and dataoff.
     let reserve = profile.info_block_reserve();
     let psz = rules.max_struct_page_size;
-    let pages = calc.div(data_bytes, page)?;
     let pmem = req.mode == Mode::PMEM;
-    let memmap_bytes = if pmem {
-        calc.mul(u64::from(psz), pages)?
-    } else {
-        0
-    };
-    if pmem {
-        let available = dataoff.saturating_sub(reserve);
-        if memmap_bytes > available {
-            return Err(LayoutError::MemmapDoesNotFit {
-                needed: memmap_bytes,
-                available,
-            });
-        }
-    } else if dataoff < reserve {
-        return Err(LayoutError::DataoffBelowReserve { dataoff, reserve });
-    }
-    let memmap = if pmem {
-        Some(AddrRange {
+    let (memmap, memmap_bytes) = if pmem {
+        let range = AddrRange {
             start: calc.add(base, reserve)?,
             end: data_start,
-        })
+        };
+        (
+            Some(range),
+            calc.mul(u64::from(psz), calc.div(data_bytes, page)?)?,
+        )
     } else {
-        None
+        (None, 0)
     };
     let unit = match rules.npfns_unit {
         NpfnsUnit::Fixed4K => SZ_4K,
         NpfnsUnit::Page => page,
     };
-    let npfns = calc.div(data_bytes, unit)?;
     let fsdax = req.kind == DeviceKind::Fsdax;
     let legacy = DataoffReading {
         dataoff_base: base,
@@ -881,18 +790,12 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
         map_offset: v2019_offset,
         dax_start: v2019_offset.map(|_| v2019_start),
     };
-    Ok(Layout {
+    let layout = Layout {
         request: *req,
         dataoff,
-        npfns,
-        start_pad: u32::try_from(start_pad).map_err(|_| LayoutError::PaddingTooLarge {
-            start_pad,
-            end_trunc,
-        })?,
-        end_trunc: u32::try_from(end_trunc).map_err(|_| LayoutError::PaddingTooLarge {
-            start_pad,
-            end_trunc,
-        })?,
+        npfns: calc.div(data_bytes, unit)?,
+        start_pad: u32::try_from(start_pad).map_err(|_| padding_too_large)?,
+        end_trunc: u32::try_from(end_trunc).map_err(|_| padding_too_large)?,
         align: stored_align,
         effective_align,
         version,
@@ -910,5 +813,33 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
         legacy,
         v2019,
         below_claim_minimum: size < profile.min_namespace_size(),
-    })
+    };
+    // The era's nd_pfn_validate (§3) and enable path (§5.1, §6.1) on the block just written,
+    // as the next probe reads it: one rule set for the validator and the solver.
+    let info = layout.to_info(Uuid::NIL, Uuid::NIL);
+    let ns = Namespace::labelless(start, size);
+    let outcome = validate::check_info(&info, &ns, &ProbePath::Probe, profile)
+        .map_err(|_| calc.overflow())?;
+    match outcome {
+        Outcome::Enabled(dev) if dev.dev_size == data_bytes && dev.dev_resource == data_start => {
+            Ok(layout)
+        }
+        // The validator computes the sysfs values in wrapping C arithmetic; a difference from
+        // the checked values above would mean a wrap, which the checks above exclude.
+        Outcome::Enabled(_) => Err(calc.overflow()),
+        Outcome::Raw { reason, errno } => Err(LayoutError::KernelRefuses {
+            stage: Stage::Validate,
+            reason,
+            errno,
+        }),
+        Outcome::Rejected {
+            stage,
+            reason,
+            errno,
+        } => Err(LayoutError::KernelRefuses {
+            stage,
+            reason,
+            errno,
+        }),
+    }
 }

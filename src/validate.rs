@@ -374,6 +374,18 @@ pub enum Reason {
         /// Whether the altmap base differs from the first pfn of the range.
         base_mismatch: bool,
     },
+    /// Enable, 5.3+ (sub-section hotplug): the pfn range does not start or end on the
+    /// sub-section grid (`__add_pages` -> `check_pfn_span`: "Misaligned __add_pages start",
+    /// `-EINVAL`), in either mode. From 5.7 the validator's `memremap_compat_align` checks
+    /// refuse such blocks first, so only 5.3–5.6 reach it.
+    HotplugMisaligned {
+        /// First pfn of the range (`PHYS_PFN(res.start + start_pad)`).
+        pfn: u64,
+        /// Pages of the range.
+        pages: u64,
+        /// `PAGES_PER_SUBSECTION`.
+        granule_pages: u64,
+    },
     /// Enable, PMEM mode: the memmap of the range does not fit between the info-block reserve
     /// and dataoff (vmemmap population fails, `-ENOMEM`).
     MemmapDoesNotFit {
@@ -422,6 +434,7 @@ impl Reason {
             Self::RamDataoffBelowReserve { .. } => "ram_dataoff_below_reserve",
             Self::RangeInverted { .. } => "range_inverted",
             Self::InvalidAltmap { .. } => "invalid_altmap",
+            Self::HotplugMisaligned { .. } => "hotplug_misaligned",
             Self::MemmapDoesNotFit { .. } => "memmap_does_not_fit",
             Self::DaxRangeMisaligned { .. } => "dax_range_misaligned",
         }
@@ -435,6 +448,7 @@ impl Reason {
             | Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. }
+            | Self::HotplugMisaligned { .. }
             | Self::MemmapDoesNotFit { .. }
             | Self::DaxRangeMisaligned { .. } => Stage::Enable,
             _ => Stage::Validate,
@@ -490,7 +504,8 @@ impl Reason {
             Self::MemmapRegionEmpty { .. } => Errno::EBUSY,
             Self::RamDataoffBelowReserve { .. }
             | Self::RangeInverted { .. }
-            | Self::InvalidAltmap { .. } => Errno::EINVAL,
+            | Self::InvalidAltmap { .. }
+            | Self::HotplugMisaligned { .. } => Errno::EINVAL,
             Self::MemmapDoesNotFit { .. } | Self::DaxRangeMisaligned { .. } => Errno::ENOMEM,
         }
     }
@@ -585,6 +600,14 @@ impl fmt::Display for KernelMessage {
                 "could not reserve region [mem {start:#010x}-{end:#010x}]"
             ),
             Reason::InvalidAltmap { .. } => f.write_str("memory add fail, invalid altmap"),
+            // The WARN in check_pfn_span: "Misaligned __%s_pages start: %#lx end: #%lx" (the
+            // second format really is "#%lx").
+            Reason::HotplugMisaligned { pfn, pages, .. } => write!(
+                f,
+                "Misaligned __add_pages start: {} end: #{:x}",
+                CHex(pfn),
+                pfn.wrapping_add(pages).wrapping_sub(1)
+            ),
             Reason::RamDataoffBelowReserve { .. }
             | Reason::RangeInverted { .. }
             | Reason::MemmapDoesNotFit { .. }
@@ -735,6 +758,15 @@ impl fmt::Display for Reason {
                     )
                 }
             }
+            Self::HotplugMisaligned {
+                pfn,
+                pages,
+                granule_pages,
+            } => write!(
+                f,
+                "pfn range of {pages:#x} pages at pfn {pfn:#x} is not on the {granule_pages}-page \
+                 sub-section grid"
+            ),
             Self::MemmapDoesNotFit {
                 needed_pages,
                 free_pages,
@@ -933,54 +965,71 @@ pub fn check(
     path: &ProbePath,
     profile: &Profile,
 ) -> Result<Outcome, NamespaceError> {
-    let last = ns
-        .size
-        .checked_sub(1)
-        .ok_or(NamespaceError::Empty { start: ns.start })?;
-    let end = ns
-        .start
-        .checked_add(last)
-        .ok_or(NamespaceError::EndOverflow {
-            start: ns.start,
-            size: ns.size,
-        })?;
-    let res = Res {
-        start: ns.start,
-        end,
-        size: ns.size,
-    };
-    let rules = &profile.rules;
-    let fail = |reason: Reason| -> Outcome {
-        let errno = reason.errno(rules);
-        match reason.stage() {
-            Stage::Enable => Outcome::Rejected {
-                stage: Stage::Enable,
-                reason,
-                errno,
-            },
-            // nd_pmem_probe: -EOPNOTSUPP keeps the namespace disabled (5.4+); every other
-            // validate failure falls back to the raw namespace. nd_pfn_init treats only
-            // -ENODEV as "no block" and fails with every other errno.
-            Stage::Validate
-                if errno == Errno::EOPNOTSUPP
-                    || (matches!(path, ProbePath::Init(_)) && errno != Errno::ENODEV) =>
-            {
-                Outcome::Rejected {
-                    stage: Stage::Validate,
-                    reason,
-                    errno,
-                }
-            }
-            Stage::Validate => Outcome::Raw { reason, errno },
-        }
-    };
-    Ok(match validate(block, ns, &res, path, profile) {
-        Err(reason) => fail(reason),
-        Ok(v) => match enable(&v, &res, profile) {
-            Err(reason) => fail(reason),
+    let res = Res::of(ns)?;
+    Ok(match parse_as_kernel(block, &res, profile) {
+        Err(reason) => refusal(reason, path, profile),
+        Ok(info) => checked(&info, ns, &res, path, profile),
+    })
+}
+
+/// [`check`] of a block already read as the kernel reads it: `info` must be what
+/// [`PfnInfo::parse`] returns for the block with the upstream dialect and the profile's page
+/// size (signature and checksum are then known good). The layout solver runs the validator
+/// on the block it writes through this, without emitting 4 KiB on the stack.
+pub(crate) fn check_info(
+    info: &PfnInfo,
+    ns: &Namespace,
+    path: &ProbePath,
+    profile: &Profile,
+) -> Result<Outcome, NamespaceError> {
+    let res = Res::of(ns)?;
+    Ok(match section_rule(&res, profile) {
+        Err(reason) => refusal(reason, path, profile),
+        Ok(()) => checked(info, ns, &res, path, profile),
+    })
+}
+
+/// Validation after the block was read, then enabling.
+fn checked(
+    info: &PfnInfo,
+    ns: &Namespace,
+    res: &Res,
+    path: &ProbePath,
+    profile: &Profile,
+) -> Outcome {
+    match validate(info, ns, res, path, profile) {
+        Err(reason) => refusal(reason, path, profile),
+        Ok(v) => match enable(&v, res, profile) {
+            Err(reason) => refusal(reason, path, profile),
             Ok(enabled) => Outcome::Enabled(enabled),
         },
-    })
+    }
+}
+
+/// What a refusal means on `path`: a raw namespace or a rejection, with the errno.
+fn refusal(reason: Reason, path: &ProbePath, profile: &Profile) -> Outcome {
+    let errno = reason.errno(&profile.rules);
+    match reason.stage() {
+        Stage::Enable => Outcome::Rejected {
+            stage: Stage::Enable,
+            reason,
+            errno,
+        },
+        // nd_pmem_probe: -EOPNOTSUPP keeps the namespace disabled (5.4+); every other
+        // validate failure falls back to the raw namespace. nd_pfn_init treats only
+        // -ENODEV as "no block" and fails with every other errno.
+        Stage::Validate
+            if errno == Errno::EOPNOTSUPP
+                || (matches!(path, ProbePath::Init(_)) && errno != Errno::ENODEV) =>
+        {
+            Outcome::Rejected {
+                stage: Stage::Validate,
+                reason,
+                errno,
+            }
+        }
+        Stage::Validate => Outcome::Raw { reason, errno },
+    }
 }
 
 /// The namespace resource: `res.start`, `res.end` (inclusive), `resource_size(res)`.
@@ -991,10 +1040,31 @@ struct Res {
     size: u64,
 }
 
+impl Res {
+    fn of(ns: &Namespace) -> Result<Self, NamespaceError> {
+        let last = ns
+            .size
+            .checked_sub(1)
+            .ok_or(NamespaceError::Empty { start: ns.start })?;
+        let end = ns
+            .start
+            .checked_add(last)
+            .ok_or(NamespaceError::EndOverflow {
+                start: ns.start,
+                size: ns.size,
+            })?;
+        Ok(Self {
+            start: ns.start,
+            end,
+            size: ns.size,
+        })
+    }
+}
+
 /// What validation established.
 #[derive(Clone, Copy, Debug)]
-struct Validated {
-    info: PfnInfo,
+struct Validated<'a> {
+    info: &'a PfnInfo,
     align: u64,
 }
 
@@ -1002,34 +1072,30 @@ fn u64_of(v: u32) -> u64 {
     u64::from(v)
 }
 
-/// `nd_pfn_validate`, in the kernel's order (FORMAT.md §3.1–§3.7).
-fn validate(
-    block: &InfoBlock,
-    ns: &Namespace,
-    res: &Res,
-    path: &ProbePath,
-    profile: &Profile,
-) -> Result<Validated, Reason> {
-    let rules = &profile.rules;
-    let platform = &profile.platform;
-    let page_size = platform.page_size;
-
-    // §3.1 step 3 (4.3): the namespace must hold at least one section.
-    if rules.requires_section_aligned_start && res.size < platform.section_size {
+/// §3.1 step 3 (4.3): the namespace must hold at least one section. The first check of
+/// `nd_pfn_validate` in that era, before the block is read.
+fn section_rule(res: &Res, profile: &Profile) -> Result<(), Reason> {
+    let section = profile.platform.section_size;
+    if profile.rules.requires_section_aligned_start && res.size < section {
         return Err(Reason::NamespaceBelowSection {
             size: res.size,
-            section: platform.section_size,
+            section,
         });
     }
+    Ok(())
+}
 
-    // §3.7 steps 4, 5 and 7: signature, checksum, defaulting by minor version. Upstream
-    // kernels never read min_version, so the dialect is always upstream.
+/// The start of `nd_pfn_validate` (FORMAT.md §3.1 step 3, §3.7 steps 4, 5 and 7): the section
+/// rule of 4.3, then signature, checksum and the defaulting by minor version. Upstream kernels
+/// never read `min_version`, so the dialect is always upstream.
+fn parse_as_kernel(block: &InfoBlock, res: &Res, profile: &Profile) -> Result<PfnInfo, Reason> {
+    section_rule(res, profile)?;
     let options = ParseOptions {
-        page_size: u32::try_from(page_size).unwrap_or(u32::MAX),
+        page_size: u32::try_from(profile.platform.page_size).unwrap_or(u32::MAX),
         dialect: DialectChoice::Upstream,
         verify_checksum: true,
     };
-    let info = PfnInfo::parse(block, &options).map_err(|e| match e {
+    PfnInfo::parse(block, &options).map_err(|e| match e {
         ParseError::ChecksumMismatch { stored, computed } => {
             Reason::ChecksumMismatch { stored, computed }
         }
@@ -1038,12 +1104,25 @@ fn validate(
         _ => Reason::BadSignature {
             found: block.signature,
         },
-    })?;
+    })
+}
+
+/// `nd_pfn_validate` after the block was read, in the kernel's order (FORMAT.md §3.1–§3.7).
+fn validate<'a>(
+    info: &'a PfnInfo,
+    ns: &Namespace,
+    res: &Res,
+    path: &ProbePath,
+    profile: &Profile,
+) -> Result<Validated<'a>, Reason> {
+    let rules = &profile.rules;
+    let platform = &profile.platform;
+    let page_size = platform.page_size;
 
     // Before device-dax (4.3–4.6) nothing probes for the DAX signature.
     if info.kind == DeviceKind::Devdax && !rules.devdax_supported {
         return Err(Reason::BadSignature {
-            found: block.signature,
+            found: info.kind.signature(),
         });
     }
 
@@ -1230,7 +1309,7 @@ fn validate(
 
     // §3.7 step 19 (6.5+).
     if rules.checks_small_namespace {
-        let usable = usable_size(res, &info);
+        let usable = usable_size(res, info);
         if info.dataoff >= usable {
             return Err(Reason::SmallNamespace {
                 dataoff: info.dataoff,
@@ -1253,8 +1332,8 @@ fn usable_size(res: &Res, info: &PfnInfo) -> u64 {
 }
 
 /// `__nvdimm_setup_pfn` and the mapping it sets up (FORMAT.md §5.1).
-fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason> {
-    let info = &v.info;
+fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Reason> {
+    let info = v.info;
     let platform = &profile.platform;
     let page_size = platform.page_size;
     let page_shift = page_size.trailing_zeros();
@@ -1317,6 +1396,8 @@ fn enable(v: &Validated, res: &Res, profile: &Profile) -> Result<Enabled, Reason
 
     if info.mode == Mode::PMEM {
         check_altmap(info.dataoff, base, range_len, profile)?;
+    } else {
+        check_pfn_span(base, range_len, profile)?;
     }
 
     Ok(Enabled {
@@ -1347,6 +1428,28 @@ fn align_up(x: u64, a: u64) -> Option<u64> {
 
 fn align_down(x: u64, a: u64) -> u64 {
     x & !a.wrapping_sub(1)
+}
+
+/// `check_pfn_span` in `__add_pages` (5.3+, sub-section hotplug with SPARSEMEM_VMEMMAP): the
+/// hot-added range must start and end on the sub-section grid. Before 5.3 `memremap_pages`
+/// hot-added whole sections around the range, which are aligned by construction.
+fn check_pfn_span(base: u64, range_len: u64, profile: &Profile) -> Result<(), Reason> {
+    if profile.rules.runtime_npfns_section_aligned {
+        return Ok(());
+    }
+    let page_shift = profile.platform.page_size.trailing_zeros();
+    let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
+    let pfn = phys_pfn(base);
+    let pages = phys_pfn(range_len);
+    let granule_pages = phys_pfn(SUBSECTION_SIZE).max(1);
+    if !is_aligned(pfn, granule_pages) || !is_aligned(pages, granule_pages) {
+        return Err(Reason::HotplugMisaligned {
+            pfn,
+            pages,
+            granule_pages,
+        });
+    }
+    Ok(())
 }
 
 /// The PMEM-mode altmap and the memmap it must hold (FORMAT.md §5.1; x86_64 vmemmap model,
@@ -1392,6 +1495,8 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
             base_mismatch,
         });
     }
+    // __add_pages checks the span after the altmap.
+    check_pfn_span(base, range_len, profile)?;
     // vmemmap_populate: the memmap of whole sections comes from the altmap, partial sections
     // take theirs from RAM. It is mapped in blocks: a PMD_SIZE block when one section's
     // memmap fills one (x86_64 and arm64 with 4 KiB pages: 32768 pages x 64 B = 2 MiB, the

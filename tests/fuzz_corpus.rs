@@ -100,6 +100,14 @@ fn finding_f1_solver_vs_validator_ppc64_memmap() {
     bodies::solve(&regression("solve-f1-ppc64-hash-memmap"));
 }
 
+/// F1, last form: 5.3+ with 64 KiB pages, the writer sizes the memmap from a literal 8 KiB
+/// reserve and enabling subtracts the 64 KiB reserve, one page short. The solver refuses it
+/// (it runs the validator on its own block), so the two agree.
+#[test]
+fn finding_f1b_solver_vs_validator_64k_reserve() {
+    bodies::solve(&regression("solve-f1b-64k-memmap-off-by-a-page"));
+}
+
 /// F2: a v1.4 RAM-mode block whose start_pad + end_trunc + dataoff exceed the 1 GiB
 /// namespace is enabled by the 4.15 validator with a wrapped size.
 #[test]
@@ -120,6 +128,13 @@ fn finding_f2b_validator_enables_wrapped_range() {
 #[test]
 fn finding_f3_solver_vs_validator_altmap_base() {
     bodies::solve(&regression("solve-f3-pre-5.3-altmap-base"));
+}
+
+/// F3, 5.3–5.6 form: a start off the 2 MiB sub-section grid, which the writer of those eras
+/// accepts and enabling refuses; the solver refuses it too.
+#[test]
+fn finding_f3b_solver_vs_validator_subsection_start() {
+    bodies::solve(&regression("solve-f3b-5.3-start-off-subsection-grid"));
 }
 
 /// F4: a 4.7-4.14 devdax layout whose device range the enable stage finds misaligned.

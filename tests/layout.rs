@@ -8,6 +8,7 @@ use nvdimm_infoblock::layout::{
     min_size_for_usable, solve, Collisions, Field, Layout, LayoutError, LayoutRequest, Padding,
 };
 use nvdimm_infoblock::profile::AlignSet;
+use nvdimm_infoblock::validate::{Errno, Reason, Stage};
 use nvdimm_infoblock::{DeviceKind, Era, Mode, Platform, Profile, Uuid, Version};
 use zerocopy::IntoBytes;
 
@@ -174,12 +175,17 @@ fn era_4_6() {
     // 261632 = 0x3FE00.
     let l = ok(&req(Era::V4_6, G, DeviceKind::Fsdax, Mode::RAM, None));
     assert_eq!(fields(&l), (0x20_0000, 0x3_FE00, 0, 0, 0, Version::V1_1));
-    // PMEM 1G: 8K + 64 * 262142 -> 18 MiB, not a power of two: 4.6's own validate refuses it.
+    // PMEM 1G: 8K + 64 * 262142 -> 18 MiB, not a power of two: 4.6's own validate refuses it
+    // (§3.2: "bad offset ... dax disabled", -ENXIO; the namespace is then used raw).
     assert_eq!(
         solve(&req(Era::V4_6, G, DeviceKind::Fsdax, Mode::PMEM, None)),
-        Err(LayoutError::BadOffset {
-            dataoff: 18 * M,
-            align: 16 * M
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Validate,
+            reason: Reason::DataoffNotPowerOfTwo {
+                dataoff: 18 * M,
+                page_size: 4 * K
+            },
+            errno: Errno::ENXIO
         })
     );
     // PMEM 64M: npfns0 = (64M - 8K)/4K = 16382; 8K + 64 * 16382 = 1,056,640 -> 2M;
@@ -270,9 +276,15 @@ fn era_4_7() {
             Mode::RAM,
             Some(4 * K)
         )),
-        Err(LayoutError::BadOffset {
-            dataoff: 0x2_2000,
-            align: 0x20_0000
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Validate,
+            reason: Reason::BadOffset {
+                dataoff: 0x2_2000,
+                align: 0x20_0000,
+                address: 0x2_2000,
+                page_size: 4 * K
+            },
+            errno: Errno::ENXIO
         })
     );
     // devdax RAM align 2M: ALIGN_UP(8K + 128K, 2M) = 2M; npfns = 0x3FE00.
@@ -443,10 +455,49 @@ fn era_5_7_start_check() {
             required: 2 * M
         })
     );
-    // 5.4 had no start check: dataoff = ALIGN_UP(start + 8K + 64 * 262142, 2M) - start
-    // = 0x241200000 - 0x240001000 = 0x11FF000.
+    // 5.4 had no start check: init writes dataoff = ALIGN_UP(start + 8K + 64 * 262142, 2M) -
+    // start = 0x241200000 - 0x240001000 = 0x11FF000, but enabling fails (§5.1): the altmap
+    // base is the sub-section below the start (pfn 0x240000), __add_pages is asked for pfn
+    // 0x240001 ("memory add fail, invalid altmap", -EINVAL). The altmap offset is the 8 KiB
+    // reserve (2 pages) + 1 page to the start + (0x11FF000 - 8K) / 4K = 0x11FD free pages =
+    // 0x1200; the range is 1G - 4K (end_trunc to the 2M grid) = 0x3FFFF pages.
     let r = req(Era::V5_4, G, DeviceKind::Fsdax, Mode::PMEM, None).with_start(START + 4 * K);
-    assert_eq!(ok(&r).dataoff, 0x11F_F000);
+    assert_eq!(
+        solve(&r),
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::InvalidAltmap {
+                offset_pages: 0x1200,
+                range_pages: 0x3_FFFF,
+                base_mismatch: true
+            },
+            errno: Errno::EINVAL
+        })
+    );
+    // RAM mode has no altmap, but __add_pages' check_pfn_span (5.3+) refuses a range that
+    // starts off the 512-page sub-section grid: "Misaligned __add_pages start: 0x240001 end:
+    // #27ffff", -EINVAL.
+    let r = req(Era::V5_4, G, DeviceKind::Fsdax, Mode::RAM, None).with_start(START + 4 * K);
+    let refused = solve(&r).unwrap_err();
+    assert_eq!(
+        refused,
+        LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::HotplugMisaligned {
+                pfn: 0x24_0001,
+                pages: 0x3_FFFF,
+                granule_pages: 512
+            },
+            errno: Errno::EINVAL
+        }
+    );
+    let LayoutError::KernelRefuses { reason, .. } = refused else {
+        unreachable!()
+    };
+    assert_eq!(
+        reason.message().to_string(),
+        "Misaligned __add_pages start: 0x240001 end: #27ffff"
+    );
     // ppc64 hash: compat align 16M; PMEM 1G align 64K: A' = 16M; 8K + 64 * 16383 -> 16M;
     // npfns = (1G - 16M)/64K = 16128 = 0x3F00.
     let r = LayoutRequest::new(
@@ -538,6 +589,39 @@ fn arm64_64k() {
             page_size: 64 * K
         })
     );
+}
+
+// ppc64-radix (64K pages, 16M sections), 5.7, PMEM, default align 2M, at 4 GiB. The writer
+// sizes the memmap from the literal 8K: 2000M gives npfns0 = (2000M - 8K)/64K = 31999,
+// 8K + 64 * 31999 = 2,056,128 -> dataoff 2M. Enabling reserves ALIGN(8K, 64K) = 64K, leaving
+// free = (2M - 64K)/64K = 31 pages; the range of 32000 pages is 125 whole sections of
+// 256 pages x 64 B = 16K of memmap each, 2000K in 64K pages = 31.25 -> 32 pages. One short:
+// the kernel of this model would fail to enable its own block (README, "64 KiB-page
+// memmap"), so the solver refuses it. 1984M (124 sections, 31 pages) fits.
+#[test]
+fn ppc64_radix_memmap_one_page_short() {
+    let profile = Profile::new(Era::V5_7, Platform::PPC64_RADIX);
+    let r = LayoutRequest::new(profile, 2000 * M, DeviceKind::Fsdax, Mode::PMEM).with_start(4 * G);
+    assert_eq!(
+        solve(&r),
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::MemmapDoesNotFit {
+                needed_pages: 32,
+                free_pages: 31
+            },
+            errno: Errno::ENOMEM
+        })
+    );
+    let l = ok(&r.with_size(1984 * M));
+    assert_eq!((l.dataoff, l.npfns), (2 * M, (1984 - 2) * M / (64 * K)));
+    // The inverse search steps over the refused sizes: with dataoff 2M every size from 2000M
+    // to 2040M holds 125..127 whole sections (32 memmap pages); dataoff becomes 4M once
+    // 8K + 64 * npfns0 > 2M, i.e. npfns0 >= 32641, i.e. size > 2040M + 8K: 2042M on a 2M
+    // granule, with 2038M usable.
+    let found = min_size_for_usable(&r, 1998 * M, 2 * M).unwrap();
+    assert_eq!(found.request.ns_size, 2042 * M);
+    assert_eq!((found.dataoff, found.dev_size), (4 * M, 2038 * M));
 }
 
 // Boundary table, newest x86_64, start 0, fsdax PMEM align 2M (fatfs style). Hand computation:
@@ -673,15 +757,20 @@ fn refusals() {
         })),
         Err(LayoutError::PaddingTooLarge { .. })
     ));
-    // Explicit end_trunc that leaves the end misaligned: 5.7+ validate refuses it.
+    // Explicit end_trunc that leaves the end misaligned: 5.7+ validate refuses it (§3.7
+    // step 18, "resource end misaligned", -EOPNOTSUPP keeps the namespace disabled).
     assert_eq!(
         solve(&base.with_padding(Padding::Explicit {
             start_pad: 0,
             end_trunc: 4 * K
         })),
-        Err(LayoutError::EndMisaligned {
-            end: G - 4 * K,
-            required: 2 * M
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Validate,
+            reason: Reason::ResourceEndMisaligned {
+                address: G - 4 * K,
+                compat_align: 2 * M
+            },
+            errno: Errno::EOPNOTSUPP
         })
     );
 }
@@ -855,20 +944,12 @@ fn error_variants_display() {
             implicit: 0x20_0000,
         },
         LayoutError::DaxAlignUnsupported { align: 0x1_0000 },
-        LayoutError::AlignExceedsCapacity {
-            align: 0x4000_0000,
-            capacity: 0x1000_0000,
-        },
         LayoutError::NamespaceTooSmall {
             size: 0x400_0000,
             minimum: 0x800_0000,
         },
         LayoutError::StartMisaligned {
             start: 0x1000,
-            required: 0x20_0000,
-        },
-        LayoutError::EndMisaligned {
-            end: 0x1000,
             required: 0x20_0000,
         },
         LayoutError::PaddingTooLarge {
@@ -889,22 +970,13 @@ fn error_variants_display() {
             data_bytes: 0x800,
             page_size: 0x1000,
         },
-        LayoutError::BadOffset {
-            dataoff: 0x2_2000,
-            align: 0x20_0000,
-        },
-        LayoutError::DaxRangeMisaligned {
-            start: 0x20_0000,
-            len: 0x1000,
-            align: 0x20_0000,
-        },
-        LayoutError::DataoffBelowReserve {
-            dataoff: 0x1000,
-            reserve: 0x2000,
-        },
-        LayoutError::MemmapDoesNotFit {
-            needed: 0x20_0000,
-            available: 0x1f_0000,
+        LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::MemmapDoesNotFit {
+                needed_pages: 0x200,
+                free_pages: 0x1f0,
+            },
+            errno: Errno::ENOMEM,
         },
         LayoutError::Overflow {
             ns_start: u64::MAX,
@@ -934,10 +1006,31 @@ fn error_variants_display() {
         let _: &dyn std::error::Error = &e;
     }
     // The errnos the kernel returns for the refusals that have one (FORMAT.md §3–§5).
-    assert_eq!(errors[0].kernel_errno(), Some(-6));
-    assert_eq!(errors[1].kernel_errno(), Some(-25));
-    assert_eq!(errors[7].kernel_errno(), Some(-95));
-    assert_eq!(errors[10].kernel_errno(), Some(-22));
-    assert_eq!(errors[19].kernel_errno(), Some(-12));
-    assert!(errors[14].to_string().contains("0x3fffd000"));
+    let errno_of =
+        |pick: fn(&LayoutError) -> bool| errors.iter().find(|e| pick(e)).unwrap().kernel_errno();
+    assert_eq!(
+        errno_of(|e| matches!(e, LayoutError::InvalidMode { .. })),
+        Some(-6)
+    );
+    assert_eq!(
+        errno_of(|e| matches!(e, LayoutError::PmemModeUnsupported)),
+        Some(-25)
+    );
+    assert_eq!(
+        errno_of(|e| matches!(e, LayoutError::DaxAlignUnsupported { .. })),
+        Some(-95)
+    );
+    assert_eq!(
+        errno_of(|e| matches!(e, LayoutError::StartMisaligned { .. })),
+        Some(-22)
+    );
+    assert_eq!(
+        errno_of(|e| matches!(e, LayoutError::KernelRefuses { .. })),
+        Some(-12)
+    );
+    let no_room = errors
+        .iter()
+        .find(|e| matches!(e, LayoutError::NoRoomForData { .. }))
+        .unwrap();
+    assert!(no_room.to_string().contains("0x3fffd000"));
 }

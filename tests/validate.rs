@@ -528,6 +528,55 @@ fn small_namespace_6_1_vs_6_5() {
     assert_eq!(enabled(&run(&i, NS, 16 * M, &newest())).dev_size, 2 * M);
 }
 
+/// 5.3-5.6 (sub-section hotplug, no `memremap_compat_align` checks yet): `__add_pages` ->
+/// `check_pfn_span` refuses a pfn range off the 512-page sub-section grid with -EINVAL
+/// ("Misaligned __add_pages start: %#lx end: #%lx"), in RAM mode too. A RAM block at 4 GiB +
+/// 4 KiB of 1 GiB - 4 KiB: range pfn 0x100001, 0x3FFFF pages. 5.7+ refuses the same block at
+/// validate ("resource start misaligned"); 4.15-5.2 hot-add whole sections around the range
+/// and enable it.
+#[test]
+fn hotplug_span_off_the_subsection_grid() {
+    let i = fsdax(Mode::RAM, 2 * M - 4 * K, 0x20_0000);
+    let (start, size) = (NS + 4 * K, G - 4 * K);
+    for era in [Era::V5_3, Era::V5_4] {
+        let (stage, reason, errno) = rejected(&run(&i, start, size, &p(era)));
+        assert_eq!((stage, errno), (Stage::Enable, Errno::EINVAL), "{era:?}");
+        assert_eq!(
+            reason,
+            Reason::HotplugMisaligned {
+                pfn: 0x10_0001,
+                pages: 0x3_FFFF,
+                granule_pages: 512
+            }
+        );
+        assert_eq!(
+            reason.message().to_string(),
+            "Misaligned __add_pages start: 0x100001 end: #13ffff"
+        );
+    }
+    let (stage, reason, _) = rejected(&run(&i, start, size, &p(Era::V5_7)));
+    assert_eq!(stage, Stage::Validate);
+    assert!(matches!(reason, Reason::ResourceStartMisaligned { .. }));
+    assert_eq!(
+        enabled(&run(&i, start, size, &p(Era::V4_15))).dev_size,
+        G - 2 * M
+    );
+    // An aligned start with an end off the grid (end_trunc 4K of a 1 GiB namespace): the
+    // span of 0x3FFFF pages is refused too, in PMEM mode after the altmap check passed.
+    let mut i = fsdax(Mode::PMEM, 18 * M, 0x20_0000);
+    i.end_trunc = 4096;
+    let (stage, reason, _) = rejected(&run(&i, NS, G, &p(Era::V5_4)));
+    assert_eq!(stage, Stage::Enable);
+    assert_eq!(
+        reason,
+        Reason::HotplugMisaligned {
+            pfn: 0x10_0000,
+            pages: 0x3_FFFF,
+            granule_pages: 512
+        }
+    );
+}
+
 /// `res_size - start_pad - end_trunc` wraps in the kernel's u64 arithmetic (harness cases
 /// endtrunc-wraps, startpad-beyond-end): 64 MiB with end_trunc 128 MiB passes 6.5's
 /// small-namespace check (the usable size wraps to 2^64 - 64 MiB) and every other check, then
@@ -1149,6 +1198,19 @@ fn every_reason_variant() {
             "65536",
         ),
         (
+            Reason::HotplugMisaligned {
+                pfn: 0x10_0001,
+                pages: 0x3_FFFF,
+                granule_pages: 512,
+            },
+            "hotplug_misaligned",
+            Stage::Enable,
+            ErrorClass::Unsupported,
+            -22,
+            -22,
+            "0x100001",
+        ),
+        (
             Reason::MemmapDoesNotFit {
                 needed_pages: 1534,
                 free_pages: 1533,
@@ -1195,7 +1257,7 @@ fn every_reason_variant() {
         assert!(!reason.message().to_string().is_empty());
         let _: &dyn core::error::Error = &reason;
     }
-    assert_eq!(tokens.len(), 25);
+    assert_eq!(tokens.len(), 26);
 }
 
 /// The verdict strings the CLI prints.

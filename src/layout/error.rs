@@ -2,6 +2,7 @@
 
 use core::fmt;
 
+use crate::validate::{Errno, Reason, Stage};
 use crate::version::Version;
 
 /// A field a block version cannot hold (see [`LayoutError::VersionCannotExpress`]).
@@ -83,13 +84,6 @@ pub enum LayoutError {
         /// The alignment requested.
         align: u64,
     },
-    /// The alignment is larger than the namespace (validate: "alignment exceeds capacity").
-    AlignExceedsCapacity {
-        /// The alignment the kernel checks.
-        align: u64,
-        /// The namespace size.
-        capacity: u64,
-    },
     /// The namespace is smaller than this era can host (4.3: one memory section).
     NamespaceTooSmall {
         /// The namespace size.
@@ -103,14 +97,6 @@ pub enum LayoutError {
     StartMisaligned {
         /// The address checked (`ns_start + start_pad`).
         start: u64,
-        /// The alignment it needs.
-        required: u64,
-    },
-    /// The namespace end minus `end_trunc` is not `memremap_compat_align()`-aligned (5.7+
-    /// validate, "resource end misaligned").
-    EndMisaligned {
-        /// The address checked (`ns_start + ns_size - end_trunc`).
-        end: u64,
         /// The alignment it needs.
         required: u64,
     },
@@ -149,40 +135,20 @@ pub enum LayoutError {
         /// The page size.
         page_size: u64,
     },
-    /// The era's own `nd_pfn_validate` would refuse the offset it wrote ("bad offset"): in
-    /// 4.6 dataoff must be a power of two of at least a page, in 4.7–4.14 a multiple of the
-    /// default (PMD) alignment, from 4.15 `start + start_pad + dataoff` a multiple of `align`.
-    BadOffset {
-        /// The data offset.
-        dataoff: u64,
-        /// The alignment the check uses.
-        align: u64,
-    },
-    /// Device-dax: the data range does not start or end on the block's alignment
-    /// (`alloc_dax_region` fails, `-ENOMEM` at enable; 4.7–4.14 wrote such layouts when the
-    /// namespace size was not a multiple of the alignment).
-    DaxRangeMisaligned {
-        /// Physical start of the data.
-        start: u64,
-        /// Length of the data.
-        len: u64,
-        /// The alignment.
-        align: u64,
-    },
-    /// RAM mode with `dataoff` below the info-block reserve (enable fails with `-EINVAL`).
-    DataoffBelowReserve {
-        /// The data offset.
-        dataoff: u64,
-        /// The reserve.
-        reserve: u64,
-    },
-    /// The PMEM-mode memmap does not fit between the reserve and `dataoff` (enable fails with
-    /// `-ENOMEM`).
-    MemmapDoesNotFit {
-        /// Bytes of memmap needed.
-        needed: u64,
-        /// Bytes available between the reserve and `dataoff`.
-        available: u64,
+    /// The kernel of the profile would not enable the block its own writer produces: the
+    /// validator ([`validate::check`](crate::validate::check), probe path) ignores it (the
+    /// namespace is then used raw), refuses it, or enabling fails. For example a 4.7–4.14
+    /// "bad offset" against the default alignment, a 5.7+ end off `memremap_compat_align`, a
+    /// devdax range off its alignment (`-ENOMEM`), a PMEM-mode memmap that does not fit
+    /// before `dataoff` (`-ENOMEM`), or a 5.3–5.6 altmap base off the sub-section grid.
+    KernelRefuses {
+        /// Where the kernel stops: [`Stage::Validate`] (the block is ignored or refused) or
+        /// [`Stage::Enable`].
+        stage: Stage,
+        /// The validator's reason, with the numbers that failed.
+        reason: Reason,
+        /// What the failing kernel function returns.
+        errno: Errno,
     },
     /// An address or size computation exceeds `u64` (namespace too close to the top of the
     /// address space).
@@ -223,25 +189,23 @@ pub enum LayoutError {
 }
 
 impl LayoutError {
-    /// The errno a current (5.7+) kernel returns for this refusal, negative as the kernel
-    /// returns it: `-ENXIO` from `nd_pfn_init` (bad mode, no room for data), `-EINVAL` for a
-    /// misaligned start (init) or RAM-mode dataoff below the reserve (enable), `-ENOMEM` when
-    /// enabling cannot map the memmap or the dax range, `-EOPNOTSUPP` for a devdax alignment the
-    /// validator refuses, `-ENOTTY` for 4.3's PMEM mode. `None` where the errno depends on the
-    /// era or the request is malformed rather than refused.
+    /// The errno the kernel returns for this refusal, negative as the kernel returns it:
+    /// `-ENXIO` from `nd_pfn_init` (bad mode, no room for data), `-EINVAL` for a misaligned
+    /// start (5.7+ init), `-EOPNOTSUPP` for a devdax alignment the kernel refuses, `-ENOTTY`
+    /// for 4.3's PMEM mode, and for [`LayoutError::KernelRefuses`] the validator's errno for
+    /// the profile. `None` where the request is malformed rather than refused.
     #[must_use]
-    pub const fn kernel_errno(&self) -> Option<i32> {
+    pub fn kernel_errno(&self) -> Option<i32> {
         const EINVAL: i32 = -22;
         const ENXIO: i32 = -6;
         const ENOTTY: i32 = -25;
-        const ENOMEM: i32 = -12;
         const EOPNOTSUPP: i32 = -95;
         match self {
             Self::InvalidMode { .. } | Self::NoRoomForData { .. } => Some(ENXIO),
             Self::PmemModeUnsupported => Some(ENOTTY),
             Self::DaxAlignUnsupported { .. } => Some(EOPNOTSUPP),
-            Self::StartMisaligned { .. } | Self::DataoffBelowReserve { .. } => Some(EINVAL),
-            Self::MemmapDoesNotFit { .. } | Self::DaxRangeMisaligned { .. } => Some(ENOMEM),
+            Self::StartMisaligned { .. } => Some(EINVAL),
+            Self::KernelRefuses { errno, .. } => Some(errno.code()),
             _ => None,
         }
     }
@@ -276,17 +240,11 @@ impl fmt::Display for LayoutError {
                 f,
                 "device-dax alignment {align:#x} is not supported by this kernel and platform"
             ),
-            Self::AlignExceedsCapacity { align, capacity } => {
-                write!(f, "alignment {align:#x} exceeds the namespace capacity {capacity:#x}")
-            }
             Self::NamespaceTooSmall { size, minimum } => {
                 write!(f, "namespace size {size:#x} is below the minimum {minimum:#x}")
             }
             Self::StartMisaligned { start, required } => {
                 write!(f, "start {start:#x} is not aligned to {required:#x}")
-            }
-            Self::EndMisaligned { end, required } => {
-                write!(f, "end {end:#x} (after end_trunc) is not aligned to {required:#x}")
             }
             Self::PaddingTooLarge {
                 start_pad,
@@ -319,22 +277,13 @@ impl fmt::Display for LayoutError {
                 f,
                 "no data pages: {data_bytes:#x} data bytes is less than one page of {page_size:#x}"
             ),
-            Self::BadOffset { dataoff, align } => write!(
+            Self::KernelRefuses {
+                stage,
+                reason,
+                errno,
+            } => write!(
                 f,
-                "the kernel would refuse its own block: bad offset {dataoff:#x} for alignment \
-                 {align:#x}"
-            ),
-            Self::DaxRangeMisaligned { start, len, align } => write!(
-                f,
-                "device-dax range {start:#x}+{len:#x} is not aligned to {align:#x}"
-            ),
-            Self::DataoffBelowReserve { dataoff, reserve } => write!(
-                f,
-                "dataoff {dataoff:#x} is below the info-block reserve {reserve:#x}"
-            ),
-            Self::MemmapDoesNotFit { needed, available } => write!(
-                f,
-                "the memmap needs {needed:#x} bytes but only {available:#x} fit before dataoff"
+                "the kernel would not enable the block it writes ({stage}, {errno}): {reason}"
             ),
             Self::Overflow { ns_start, ns_size } => write!(
                 f,

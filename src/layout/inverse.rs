@@ -27,6 +27,7 @@ use super::{
     Padding,
 };
 use crate::profile::WriterRule;
+use crate::validate::Reason;
 
 /// How many candidate sizes the search tries at most before giving up.
 const MAX_STEPS: u32 = 1 << 14;
@@ -171,17 +172,51 @@ fn refine(
 
 /// Whether a refusal may go away for another namespace size.
 const fn size_dependent(error: &LayoutError) -> bool {
-    matches!(
-        error,
+    match error {
         LayoutError::NoRoomForData { .. }
-            | LayoutError::NoDataPages { .. }
-            | LayoutError::BadOffset { .. }
-            | LayoutError::AlignExceedsCapacity { .. }
-            | LayoutError::NamespaceTooSmall { .. }
-            | LayoutError::EndMisaligned { .. }
-            | LayoutError::MemmapDoesNotFit { .. }
-            | LayoutError::DaxRangeMisaligned { .. }
-            | LayoutError::DataoffBelowReserve { .. }
-            | LayoutError::PaddingTooLarge { .. }
-    )
+        | LayoutError::NoDataPages { .. }
+        | LayoutError::NamespaceTooSmall { .. }
+        | LayoutError::PaddingTooLarge { .. } => true,
+        LayoutError::KernelRefuses { reason, .. } => reason_size_dependent(reason),
+        _ => false,
+    }
+}
+
+/// Whether the validator's reason for refusing a solved layout depends on the namespace size.
+/// Every reason is listed, so that a new one needs a decision here.
+const fn reason_size_dependent(reason: &Reason) -> bool {
+    match reason {
+        // Offsets, capacities, end alignment, memmap room and dax range all move with the
+        // size.
+        Reason::NamespaceBelowSection { .. }
+        | Reason::AlignExceedsCapacity { .. }
+        | Reason::DataoffExceedsCapacity { .. }
+        | Reason::DataoffNotPowerOfTwo { .. }
+        | Reason::BadOffset { .. }
+        | Reason::ResourceEndMisaligned { .. }
+        | Reason::SmallNamespace { .. }
+        | Reason::MemmapRegionEmpty { .. }
+        | Reason::RamDataoffBelowReserve { .. }
+        | Reason::RangeInverted { .. }
+        | Reason::MemmapDoesNotFit { .. }
+        | Reason::DaxRangeMisaligned { .. } => true,
+        Reason::InvalidAltmap { base_mismatch, .. } => !*base_mismatch,
+        // A misaligned first pfn stays misaligned; a misaligned length may not.
+        Reason::HotplugMisaligned {
+            pfn, granule_pages, ..
+        } => *pfn & granule_pages.wrapping_sub(1) == 0,
+        // The start, the mode, the alignment and the block's identity do not.
+        Reason::BadSignature { .. }
+        | Reason::ChecksumMismatch { .. }
+        | Reason::ParentUuidMismatch { .. }
+        | Reason::UnknownMode { .. }
+        | Reason::PmemModeUnsupported
+        | Reason::PageSizeMismatch { .. }
+        | Reason::StructPageSizeMismatch { .. }
+        | Reason::DaxAlignUnsupported { .. }
+        | Reason::UuidMismatch { .. }
+        | Reason::SettingsMismatch { .. }
+        | Reason::StartNotSectionAligned { .. }
+        | Reason::ResourceStartMisaligned { .. } => false,
+    }
 }
