@@ -53,6 +53,7 @@ mod inverse;
 pub use error::{Field, LayoutError};
 pub use inverse::{min_size_for_usable, usable_bytes};
 
+use crate::arith;
 use crate::model::{DeviceKind, PfnInfo};
 use crate::profile::{
     AlignFloor, NpfnsUnit, OffsetCheck, Profile, WriterRule, INFO_BLOCK_RESERVE, SUBSECTION_SIZE,
@@ -360,8 +361,8 @@ impl Layout {
             OffsetCheck::SizeOnly | OffsetCheck::LiveAlign => true,
             OffsetCheck::PowerOfTwo => derived == self.dataoff && self.dataoff >= page,
             OffsetCheck::Absolute => {
-                self.data.start.checked_rem(derived) == Some(0)
-                    && self.dataoff.checked_rem(page) == Some(0)
+                arith::rem(self.data.start, derived) == Some(0)
+                    && arith::rem(self.dataoff, page) == Some(0)
             }
         };
         let dax_ok = self.request.kind != DeviceKind::Devdax
@@ -424,7 +425,7 @@ impl Calc {
     }
 
     fn div(self, a: u64, b: u64) -> Result<u64, LayoutError> {
-        a.checked_div(b).ok_or(self.overflow())
+        arith::div(a, b).ok_or(self.overflow())
     }
 
     /// `ALIGN_UP(x, a)` for a power of two `a`.
@@ -543,7 +544,7 @@ fn padding(
         // lower of the section and the alignment boundary.
         WriterRule::Trim => (
             if collide.start { section_up_pad()? } else { 0 },
-            if collide.end || end.checked_rem(align) != Some(0) {
+            if collide.end || arith::rem(end, align) != Some(0) {
                 calc.sub(end, align_down(end, section).min(align_down(end, align)))?
             } else {
                 0
@@ -595,7 +596,7 @@ pub(crate) fn geometry(req: &LayoutRequest) -> Result<Geometry, LayoutError> {
                 minimum: section,
             });
         }
-        if start.checked_rem(section) != Some(0) {
+        if arith::rem(start, section) != Some(0) {
             return Err(LayoutError::StartMisaligned {
                 start,
                 required: section,
@@ -605,7 +606,7 @@ pub(crate) fn geometry(req: &LayoutRequest) -> Result<Geometry, LayoutError> {
     if rules.writer == WriterRule::Subsection
         && rules.align_floor == AlignFloor::CompatAlign
         && matches!(req.padding, Padding::Policy(_))
-        && start.checked_rem(platform.compat_align) != Some(0)
+        && arith::rem(start, platform.compat_align) != Some(0)
     {
         // §4.6 step 3 (5.7+): init refuses a misaligned start with -EINVAL.
         return Err(LayoutError::StartMisaligned {

@@ -86,6 +86,7 @@
 #[cfg(test)]
 extern crate std;
 
+mod arith;
 mod checksum;
 pub mod compat;
 mod error;

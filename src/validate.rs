@@ -67,6 +67,7 @@
 
 use core::fmt;
 
+use crate::arith;
 use crate::error::{ErrorClass, ParseError};
 use crate::model::{DeviceKind, DialectChoice, ParseOptions, PfnInfo};
 use crate::profile::{AlignSet, EraRules, ErrnoStyle, OffsetCheck, Profile, SUBSECTION_SIZE};
@@ -1418,7 +1419,7 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
 
 fn pages_per_section(profile: &Profile) -> u64 {
     let p = &profile.platform;
-    p.section_size.checked_div(p.page_size).unwrap_or(1).max(1)
+    arith::div(p.section_size, p.page_size).unwrap_or(1).max(1)
 }
 
 fn align_up(x: u64, a: u64) -> Option<u64> {
@@ -1506,10 +1507,7 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     // nd_pfn_init writes). Each block is aligned to its own size in pfns.
     let first_full = align_up(first_pfn, pps).unwrap_or(u64::MAX);
     let last_full = align_down(end_pfn, pps);
-    let full_sections = last_full
-        .saturating_sub(first_full)
-        .checked_div(pps)
-        .unwrap_or(0);
+    let full_sections = arith::div(last_full.saturating_sub(first_full), pps).unwrap_or(0);
     if full_sections == 0 {
         return Ok(());
     }
@@ -1522,8 +1520,8 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     // `u64::div_ceil` panics on a zero divisor; the no-panic link proof (tests/no-panic/)
     // rejects that path, so round up by hand.
     let memmap_bytes = full_sections.saturating_mul(section_memmap);
-    let blocks = memmap_bytes.checked_div(block_bytes).map_or(1, |q| {
-        q.saturating_add(u64::from(memmap_bytes.checked_rem(block_bytes) != Some(0)))
+    let blocks = arith::div(memmap_bytes, block_bytes).map_or(1, |q| {
+        q.saturating_add(u64::from(arith::rem(memmap_bytes, block_bytes) != Some(0)))
     });
     let block_pages = phys_pfn(block_bytes).max(1);
     let next = base_pfn.saturating_add(altmap_reserve);
