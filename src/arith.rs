@@ -29,7 +29,18 @@ mod tests {
 
     #[test]
     fn same_as_the_operators() {
-        let values = [0, 1, 2, 3, 4095, 4096, 4097, 1 << 21, (1 << 21) + 5, u64::MAX];
+        let values = [
+            0,
+            1,
+            2,
+            3,
+            4095,
+            4096,
+            4097,
+            1 << 21,
+            (1 << 21) + 5,
+            u64::MAX,
+        ];
         let divisors = [1, 2, 3, 7, 4096, 1 << 21, 3 << 20, 1 << 63, u64::MAX];
         for a in values {
             for b in divisors {
