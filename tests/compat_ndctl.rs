@@ -8,20 +8,9 @@ use std::process::Command;
 use nvdimm_infoblock::compat::{check, FormatVersion, Namespace, Reader};
 use nvdimm_infoblock::{DeviceKind, InfoBlock, Mode, PfnInfo, Uuid, Version};
 
-fn ndctl_available() -> bool {
-    let ok = Command::new("ndctl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
-            "NVDIMM_REQUIRE_NDCTL is set (as in CI) but ndctl is not on PATH"
-        );
-        eprintln!("compat_ndctl: ndctl not on PATH, skipping");
-    }
-    ok
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{ndctl_available, TempFile};
 
 /// Whether `ndctl read-infoblock -i PATH -j -V` prints a PFN or DAX object.
 fn ndctl_prints(path: &Path) -> bool {
@@ -101,7 +90,7 @@ fn extra_blocks() -> Vec<(&'static str, InfoBlock)> {
 
 #[test]
 fn ndctl_reader_model_matches_read_infoblock() {
-    if !ndctl_available() {
+    if !ndctl_available("compat_ndctl") {
         return;
     }
     let ns = Namespace::labelless(0x1_0000_0000, 1 << 30);
@@ -125,15 +114,12 @@ fn ndctl_reader_model_matches_read_infoblock() {
         );
         compared += 1;
     }
-    let dir = std::env::temp_dir();
     for (name, block) in extra_blocks() {
-        let path = dir.join(format!("compat-ndctl-{}-{name}.bin", std::process::id()));
         let mut head = vec![0u8; 8192];
         head[4096..].copy_from_slice(zerocopy::IntoBytes::as_bytes(&block));
-        std::fs::write(&path, &head).unwrap();
+        let file = TempFile::new(&format!("compat-ndctl-{name}.bin"), &head);
         let model = check(&block, &ns, &Reader::Ndctl);
-        let real = ndctl_prints(&path);
-        let _ = std::fs::remove_file(&path);
+        let real = ndctl_prints(&file.0);
         assert_eq!(model.loads(), real, "{name}: model says {model:?}");
         compared += 1;
     }

@@ -23,6 +23,10 @@ use nvdimm_infoblock::layout::{solve, LayoutError, LayoutRequest};
 use nvdimm_infoblock::{DeviceKind, InfoBlock, Mode, Profile, Uuid};
 use zerocopy::IntoBytes;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{ndctl_available, Rng};
+
 const U: &str = "11111111-2222-4333-8444-555555555555";
 const P: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
 
@@ -323,21 +327,6 @@ fn corpus_blocks_with_offset_diverge_as_pinned() {
     assert_eq!(le_u64(&bin.unwrap(), 4096 + 64), 4_503_599_627_239_424);
 }
 
-/// Whether ndctl can be run. CI sets `NVDIMM_REQUIRE_NDCTL=1`: then a missing ndctl fails the
-/// test instead of skipping it.
-fn ndctl_available() -> bool {
-    let found = Command::new("ndctl")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(
-        found || std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
-        "NVDIMM_REQUIRE_NDCTL is set but ndctl is not on PATH"
-    );
-    found
-}
-
 fn run_ndctl(case: &Case) -> (i64, Vec<u8>) {
     let out = Command::new("ndctl")
         .args(case.ndctl_args())
@@ -348,8 +337,7 @@ fn run_ndctl(case: &Case) -> (i64, Vec<u8>) {
 
 #[test]
 fn live_corpus_commands_reproduce() {
-    if !ndctl_available() {
-        eprintln!("skipped: ndctl not on PATH");
+    if !ndctl_available("layout_ndctl::live_corpus_commands_reproduce") {
         return;
     }
     for (case, rc, bin) in corpus() {
@@ -362,23 +350,6 @@ fn live_corpus_commands_reproduce() {
                 case.name
             );
         }
-    }
-}
-
-/// splitmix64: a small seeded PRNG, so the random cases are the same on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -435,8 +406,7 @@ fn random_case(rng: &mut Rng, i: usize) -> Case {
 
 #[test]
 fn live_random_cases_match_byte_for_byte() {
-    if !ndctl_available() {
-        eprintln!("skipped: ndctl not on PATH");
+    if !ndctl_available("layout_ndctl::live_random_cases_match_byte_for_byte") {
         return;
     }
     let mut rng = Rng(0x5EED_1AB0_0C0F_FEE5);

@@ -10,58 +10,18 @@
 //! The seed is printed; set `NDCTL_DIFF_SEED` (decimal or 0x-hex) to replay another run.
 //! The `inspect --json` comparison is in cli/tests/ndctl_json.rs.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use nvdimm_infoblock::{parse, DeviceKind, InfoBlock, Mode, ParseOptions, PfnInfo, Uuid, Version};
 use serde_json::Value;
 use zerocopy::IntoBytes;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{ndctl_or_skip, ndctl_read_json, seed_from_env, Rng, TempFile};
+
 const DEFAULT_SEED: u64 = 0x6e64_6374_6c5f_7634; // "ndctl_v4"
 const WANTED_CASES: usize = 240;
-
-/// splitmix64: small, deterministic, good enough to pick test cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    fn uuid(&mut self) -> Uuid {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.next().to_le_bytes());
-        b[8..].copy_from_slice(&self.next().to_le_bytes());
-        Uuid(b)
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("NDCTL_DIFF_SEED") {
-        Ok(s) => match s.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16).expect("NDCTL_DIFF_SEED"),
-            None => s.parse().expect("NDCTL_DIFF_SEED"),
-        },
-        Err(_) => DEFAULT_SEED,
-    }
-}
-
-fn ndctl_on_path() -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("ndctl"))
-            .find(|p| p.is_file())
-    })
-}
 
 /// One `ndctl write-infoblock -c` invocation.
 #[derive(Debug)]
@@ -88,8 +48,8 @@ impl Case {
             align,
             devdax: rng.next() % 2 == 0,
             map_mem: rng.next() % 3 == 0,
-            uuid: rng.uuid(),
-            parent: (rng.next() % 2 == 0).then(|| rng.uuid()),
+            uuid: Uuid(rng.uuid_bytes()),
+            parent: (rng.next() % 2 == 0).then(|| Uuid(rng.uuid_bytes())),
         }
     }
 
@@ -114,38 +74,6 @@ impl Case {
         }
         a
     }
-}
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(tag: usize, bytes: &[u8]) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "nvdimm-infoblock-ndctl-diff-{}-{tag}.bin",
-            std::process::id()
-        ));
-        std::fs::write(&path, bytes).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn ndctl_read_json(ndctl: &Path, file: &Path) -> Value {
-    let out = Command::new(ndctl)
-        .args(["read-infoblock", "-j", "-i"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "read-infoblock: {out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let arr = v.as_array().unwrap();
-    assert_eq!(arr.len(), 1, "{v}");
-    arr[0].clone()
 }
 
 fn num<T: TryFrom<u64>>(o: &Value, key: &str) -> T {
@@ -212,19 +140,10 @@ fn compare_fields(block: &InfoBlock, o: &Value, what: &str) {
 
 #[test]
 fn crate_decodes_and_emits_like_ndctl() {
-    let Some(ndctl) = ndctl_on_path() else {
-        eprintln!();
-        eprintln!("=====================================================================");
-        eprintln!("skipped: ndctl not found on PATH; ndctl_diff did NOT run");
-        eprintln!("(install it with `apt-get install -y ndctl`; CI does)");
-        eprintln!("=====================================================================");
-        assert!(
-            std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
-            "NVDIMM_REQUIRE_NDCTL is set (as in CI) but ndctl is not on PATH"
-        );
+    let Some(ndctl) = ndctl_or_skip("ndctl_diff") else {
         return;
     };
-    let seed = seed();
+    let seed = seed_from_env("NDCTL_DIFF_SEED", DEFAULT_SEED);
     eprintln!("ndctl_diff: seed {seed:#x} (replay with NDCTL_DIFF_SEED={seed:#x})");
     let mut rng = Rng(seed);
     let (mut compared, mut refused, mut attempts) = (0usize, 0usize, 0usize);
@@ -248,7 +167,7 @@ fn crate_decodes_and_emits_like_ndctl() {
         }
         let head = out.stdout;
         assert_eq!(head.len(), 8192, "{what}");
-        let file = TempFile::new(attempts, &head);
+        let file = TempFile::new("nvdimm-infoblock-ndctl-diff.bin", &head);
         let o = ndctl_read_json(&ndctl, &file.0);
 
         // (a) decode.

@@ -3,10 +3,13 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nvdimm_infoblock::{DeviceKind, InfoBlock, Mode, PfnInfo, Uuid, Version};
 use serde_json::Value;
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+use support::TempFile;
 
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
 /// The legacy namespace of tests/compat.rs: 64 MiB into a 128 MiB section.
@@ -25,30 +28,6 @@ fn run(args: &[&str]) -> Output {
 fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(bytes: &[u8]) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "infoblock-compat-{}-{}.img",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&path, bytes).unwrap();
-        Self(path)
-    }
-    fn path(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// FORMAT.md §2.3 vector D (v1.2, start_pad 64 MiB, dataoff 18 MiB), in a namespace head
@@ -140,7 +119,7 @@ fn compat_text_lists_every_reader() {
 #[test]
 fn upgrade_to_2019_rewrites_only_the_block() {
     let before = legacy_image();
-    let file = TempFile::new(&before);
+    let file = TempFile::new("infoblock-compat.img", &before);
     let o = run(&[
         "upgrade",
         file.path(),
@@ -212,7 +191,7 @@ fn upgrade_to_2019_rewrites_only_the_block() {
 #[test]
 fn dry_run_and_refusals_leave_the_file_alone() {
     let before = legacy_image();
-    let file = TempFile::new(&before);
+    let file = TempFile::new("infoblock-compat.img", &before);
     let o = run(&[
         "upgrade",
         file.path(),

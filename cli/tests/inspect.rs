@@ -4,11 +4,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
+#[path = "../../tests/support/mod.rs"]
+mod support;
+use support::TempFile;
+
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+/// The name of this test's temporary files ([`TempFile::new`] adds the pid and a counter).
+const TMP: &str = "infoblock-inspect-test";
 
 fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -34,28 +39,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8(o.stderr.clone()).unwrap()
-}
-
-/// A temporary file with `bytes`, removed on drop.
-struct TempFile(PathBuf);
-
-impl TempFile {
-    fn new(bytes: &[u8]) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let path = std::env::temp_dir().join(format!(
-            "infoblock-inspect-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&path, bytes).unwrap();
-        Self(path)
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// ndctl's `read-infoblock -j` object for a corpus file.
@@ -349,14 +332,14 @@ fn human_report_explains_defaulting() {
 fn accepted_input_sizes() {
     let head = std::fs::read(data("fsdax-16M-a2M.bin")).unwrap();
     // A bare 4096-byte block.
-    let bare = TempFile::new(&head[4096..]);
+    let bare = TempFile::new(TMP, &head[4096..]);
     let o = run_path(&["inspect"], &bare.0);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("bare 4096-byte info-block"));
     // A whole image: only the first 8 KiB matter, whatever follows.
     let mut image = head.clone();
     image.extend(std::iter::repeat(0xee).take(3 << 20));
-    let big = TempFile::new(&image);
+    let big = TempFile::new(TMP, &image);
     let o = run_path(&["inspect", "--json"], &big.0);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(parse_json(&o)[0]["npfns"], 3584);
@@ -384,7 +367,7 @@ fn block_at_offset_0_is_hinted() {
     let head = std::fs::read(data("fsdax-16M-a2M.bin")).unwrap();
     let mut moved = head[4096..].to_vec();
     moved.extend(vec![0u8; 4096]);
-    let f = TempFile::new(&moved);
+    let f = TempFile::new(TMP, &moved);
     let o = run_path(&["inspect"], &f.0);
     assert_eq!(code(&o), 1);
     assert!(stdout(&o).contains("found at byte 0"), "{}", stdout(&o));
@@ -394,10 +377,10 @@ fn block_at_offset_0_is_hinted() {
 #[test]
 fn usage_and_io_errors() {
     let head = std::fs::read(data("fsdax-16M-a2M.bin")).unwrap();
-    let empty = TempFile::new(&[]);
-    let short = TempFile::new(&head[..4095]);
-    let between = TempFile::new(&head[..4097]);
-    let almost = TempFile::new(&head[..8191]);
+    let empty = TempFile::new(TMP, &[]);
+    let short = TempFile::new(TMP, &head[..4095]);
+    let between = TempFile::new(TMP, &head[..4097]);
+    let almost = TempFile::new(TMP, &head[..8191]);
     let missing = std::env::temp_dir().join("infoblock-inspect-test-does-not-exist");
     let dir = std::env::temp_dir();
     let cases: Vec<(Vec<String>, &str)> = vec![

@@ -8,63 +8,18 @@
 //! and our object adds only `checksum_ok` (true). Each batch of heads goes through one
 //! `inspect --json` run with several PATHs, so the array order is checked too.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+use support::{ndctl_or_skip, ndctl_read_json, seed_from_env, Rng, TempFile};
 
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
 const DEFAULT_SEED: u64 = 0x696e_7370_6563_7421; // "inspect!"
 const WANTED_CASES: usize = 220;
 const BATCH: usize = 20;
-
-/// splitmix64.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-
-    fn uuid(&mut self) -> String {
-        let a = self.next();
-        let b = self.next();
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xffff,
-            b >> 48,
-            b & 0xffff_ffff_ffff
-        )
-    }
-}
-
-fn seed() -> u64 {
-    match std::env::var("NDCTL_JSON_SEED") {
-        Ok(s) => match s.strip_prefix("0x") {
-            Some(hex) => u64::from_str_radix(hex, 16).expect("NDCTL_JSON_SEED"),
-            None => s.parse().expect("NDCTL_JSON_SEED"),
-        },
-        Err(_) => DEFAULT_SEED,
-    }
-}
-
-fn ndctl_on_path() -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join("ndctl"))
-            .find(|p| p.is_file())
-    })
-}
 
 fn random_args(rng: &mut Rng) -> Vec<String> {
     let exp = rng.range(24, 41);
@@ -88,53 +43,24 @@ fn random_args(rng: &mut Rng) -> Vec<String> {
         "-M",
         if rng.next() % 3 == 0 { "mem" } else { "dev" },
         "-u",
-        &rng.uuid(),
+        &rng.uuid_string(),
     ]
     .iter()
     .map(|s| (*s).to_owned())
     .collect();
     if rng.next() % 2 == 0 {
         a.push("-p".to_owned());
-        a.push(rng.uuid());
+        a.push(rng.uuid_string());
     }
     a
 }
 
-struct TempFile(PathBuf);
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn ndctl_read_json(ndctl: &Path, file: &Path) -> Value {
-    let out = Command::new(ndctl)
-        .args(["read-infoblock", "-j", "-i"])
-        .arg(file)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "read-infoblock: {out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
-    v[0].clone()
-}
-
 #[test]
 fn inspect_json_equals_ndctl_json() {
-    let Some(ndctl) = ndctl_on_path() else {
-        eprintln!();
-        eprintln!("=====================================================================");
-        eprintln!("skipped: ndctl not found on PATH; ndctl_json did NOT run");
-        eprintln!("(install it with `apt-get install -y ndctl`; CI does)");
-        eprintln!("=====================================================================");
-        assert!(
-            std::env::var_os("NVDIMM_REQUIRE_NDCTL").is_none(),
-            "NVDIMM_REQUIRE_NDCTL is set (as in CI) but ndctl is not on PATH"
-        );
+    let Some(ndctl) = ndctl_or_skip("ndctl_json") else {
         return;
     };
-    let seed = seed();
+    let seed = seed_from_env("NDCTL_JSON_SEED", DEFAULT_SEED);
     eprintln!("ndctl_json: seed {seed:#x} (replay with NDCTL_JSON_SEED={seed:#x})");
     let mut rng = Rng(seed);
     let (mut compared, mut refused, mut attempts) = (0usize, 0usize, 0usize);
@@ -156,12 +82,7 @@ fn inspect_json_equals_ndctl_json() {
                 other => panic!("ndctl {args:?} exited {other:?}"),
             }
             assert_eq!(out.stdout.len(), 8192, "{args:?}");
-            let path = std::env::temp_dir().join(format!(
-                "infoblock-ndctl-json-{}-{attempts}.bin",
-                std::process::id()
-            ));
-            std::fs::write(&path, &out.stdout).unwrap();
-            let file = TempFile(path);
+            let file = TempFile::new("infoblock-ndctl-json.bin", &out.stdout);
             expected.push(ndctl_read_json(&ndctl, &file.0));
             files.push(file);
             commands.push(args);
