@@ -1,12 +1,16 @@
 //! `infoblock check`: JSON keys, verdicts, exit codes and kernel selection, on images built
 //! here (block at byte 4096 of a sparse file).
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use nvdimm_infoblock::{DeviceKind, Mode, PfnInfo, Uuid, Version};
 use serde_json::Value;
 use zerocopy::IntoBytes;
+
+#[path = "../../tests/support/mod.rs"]
+mod support;
+
+use support::TempFile;
 
 const M: u64 = 1 << 20;
 
@@ -33,17 +37,17 @@ fn info(kind: DeviceKind, mode: Mode, dataoff: u64, align: u32) -> PfnInfo {
     }
 }
 
-/// A sparse image of `size` bytes with `i` at byte 4096.
-fn image(name: &str, i: &PfnInfo, size: u64) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("infoblock-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// A sparse image of `size` bytes with `i` at byte 4096, removed when dropped.
+fn image(name: &str, i: &PfnInfo, size: u64) -> TempFile {
     let mut head = vec![0u8; 8192];
     head[4096..].copy_from_slice(i.to_block().unwrap().as_bytes());
-    std::fs::write(&path, &head).unwrap();
-    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    let file = TempFile::new(name, &head);
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file.0)
+        .unwrap();
     f.set_len(size).unwrap();
-    path
+    file
 }
 
 fn run_json(args: &[&str]) -> (i32, Value) {
@@ -63,7 +67,7 @@ fn fsdax_enabled_json() {
         &info(DeviceKind::Fsdax, Mode::PMEM, 6 * M, 0x20_0000),
         256 * M,
     );
-    let (code, v) = run_json(&["check", p.to_str().unwrap(), "--ns-start", "0x100000000"]);
+    let (code, v) = run_json(&["check", p.path(), "--ns-start", "0x100000000"]);
     assert_eq!(code, 0);
     assert_eq!(v["verdict"], "fsdax");
     assert_eq!(v["stage"], Value::Null);
@@ -88,14 +92,7 @@ fn devdax_enabled() {
         &info(DeviceKind::Devdax, Mode::RAM, 2 * M, 0x20_0000),
         256 * M,
     );
-    let (code, v) = run_json(&[
-        "check",
-        p.to_str().unwrap(),
-        "--ns-start",
-        "4G",
-        "--kernel",
-        "6.1",
-    ]);
+    let (code, v) = run_json(&["check", p.path(), "--ns-start", "4G", "--kernel", "6.1"]);
     assert_eq!(code, 0);
     assert_eq!(v["verdict"], "devdax");
     assert_eq!(v["map"], "mem");
@@ -109,7 +106,7 @@ fn parent_uuid_raw_and_matching() {
     let mut i = info(DeviceKind::Fsdax, Mode::RAM, 2 * M, 0x20_0000);
     i.parent_uuid = Uuid([0x22; 16]);
     let p = image("parent.img", &i, 256 * M);
-    let path = p.to_str().unwrap();
+    let path = p.path();
     let (code, v) = run_json(&["check", path, "--ns-start", "0x100000000"]);
     assert_eq!(code, 1);
     assert_eq!(v["verdict"], "raw");
@@ -137,7 +134,7 @@ fn kernel_selection_small_namespace() {
     i.start_pad = 0x20_0000;
     i.end_trunc = 0x20_0000;
     let p = image("small.img", &i, 16 * M);
-    let path = p.to_str().unwrap();
+    let path = p.path();
     let (code, v) = run_json(&[
         "check",
         path,
@@ -173,7 +170,7 @@ fn enable_stage_rejection() {
         &info(DeviceKind::Fsdax, Mode::PMEM, 2 * M, 0x20_0000),
         256 * M,
     );
-    let (code, v) = run_json(&["check", p.to_str().unwrap(), "--ns-start", "0x100000000"]);
+    let (code, v) = run_json(&["check", p.path(), "--ns-start", "0x100000000"]);
     assert_eq!(code, 1);
     assert_eq!(v["stage"], "enable");
     assert_eq!(v["reason"], "memmap_does_not_fit");
@@ -188,7 +185,7 @@ fn ns_size_override_and_human_output() {
         &info(DeviceKind::Fsdax, Mode::PMEM, 6 * M, 0x20_0000),
         8192,
     );
-    let path = p.to_str().unwrap();
+    let path = p.path();
     let out = bin()
         .args([
             "check",
@@ -216,7 +213,7 @@ fn usage_and_io_errors_exit_2() {
         &info(DeviceKind::Fsdax, Mode::PMEM, 6 * M, 0x20_0000),
         256 * M,
     );
-    let path = p.to_str().unwrap();
+    let path = p.path();
     for args in [
         vec!["check", path],                                          // no --ns-start
         vec!["check", "--ns-start", "0"],                             // no PATH
@@ -231,10 +228,9 @@ fn usage_and_io_errors_exit_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
-    let short = std::env::temp_dir().join(format!("infoblock-short-{}", std::process::id()));
-    std::fs::write(&short, [0u8; 100]).unwrap();
+    let short = TempFile::new("infoblock-short", &[0u8; 100]);
     let out = bin()
-        .args(["check", short.to_str().unwrap(), "--ns-start", "0"])
+        .args(["check", short.path(), "--ns-start", "0"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
