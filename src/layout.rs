@@ -4,7 +4,7 @@
 //! [`solve`] is a pure, total function from a [`LayoutRequest`] to a [`Layout`] or a
 //! [`LayoutError`]. It applies the era's writer algorithm (FORMAT.md §4.2–§4.6), refuses a
 //! result with no data page, then runs the same era's validator
-//! ([`validate::check`](crate::validate::check): `nd_pfn_validate` and the enable path, §3,
+//! ([`validate::check`]: `nd_pfn_validate` and the enable path, §3,
 //! §5.1) on the block it would write, so that a returned layout is one the kernel writes *and*
 //! accepts with at least one data page, by the very rules `check` applies to blocks found on
 //! media. A refusal comes back as [`LayoutError::KernelRefuses`] with the validator's reason.
