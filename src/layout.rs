@@ -269,9 +269,12 @@ pub struct Layout {
     /// with `base = ns_start + start_pad`; `None` in RAM mode.
     pub memmap: Option<AddrRange>,
     /// Bytes of memmap for the data pages at `page_struct_size` each; 0 in RAM mode. With
-    /// 4 KiB pages it always fits in [`Layout::memmap`]. On 64 KiB-page platforms the kernel
-    /// takes the memmap of partial memory sections from system RAM, so this can exceed the
-    /// area by up to two sections' memmap in a layout the kernel still enables.
+    /// 4 KiB pages it always fits in [`Layout::memmap`]. With 64 KiB pages it can exceed the
+    /// area in a layout the kernel still enables: from 5.3 the memmap of partial memory
+    /// sections comes from system RAM (up to two sections' memmap), and ppc64 takes from RAM
+    /// whatever block the area cannot hold ([`Platform::memmap_ram_fallback`]).
+    ///
+    /// [`Platform::memmap_ram_fallback`]: crate::Platform::memmap_ram_fallback
     pub memmap_bytes: u64,
     /// The data, `[ns_start + start_pad + dataoff, ns_start + ns_size - end_trunc)`.
     pub data: AddrRange,
@@ -819,6 +822,8 @@ fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     // as the next probe reads it: one rule set for the validator and the solver.
     let info = layout.to_info(Uuid::NIL, Uuid::NIL);
     let ns = Namespace::labelless(start, size);
+    // A namespace error cannot happen: size > 0 (data_bytes > 0) and start + size was
+    // checked above. Should one appear, it is an address-space overflow.
     let outcome = validate::check_info(&info, &ns, &ProbePath::Probe, profile)
         .map_err(|_| calc.overflow())?;
     match outcome {

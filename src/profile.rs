@@ -69,6 +69,11 @@ pub struct Platform {
     /// Device-dax alignments the platform supports (`nd_pfn_supported_alignments`, 5.4+):
     /// `PAGE_SIZE`, plus the PMD and PUD sizes where transparent huge pages support them.
     pub dax_aligns: AlignSet,
+    /// `vmemmap_populate` takes a memmap block from system RAM when the altmap (the memmap area
+    /// before `dataoff`) cannot supply it, so a PMEM-mode memmap always fits: ppc64 ("altmap
+    /// block allocation failed, falling back to system memory", Linux 4.17+). Elsewhere
+    /// (x86_64, arm64) enabling then fails with `-ENOMEM`.
+    pub memmap_ram_fallback: bool,
 }
 
 impl Platform {
@@ -81,6 +86,7 @@ impl Platform {
         compat_align: 2 * MIB,
         struct_page_size: 64,
         dax_aligns: AlignSet::of(&[4 * KIB, 2 * MIB, GIB]),
+        memmap_ram_fallback: false,
     };
     /// ppc64 with the hash MMU: 64 KiB pages, 16 MiB sections, 16 MiB PMD and compat align.
     pub const PPC64_HASH: Self = Self {
@@ -91,6 +97,7 @@ impl Platform {
         compat_align: 16 * MIB,
         struct_page_size: 64,
         dax_aligns: AlignSet::of(&[64 * KIB, 16 * MIB]),
+        memmap_ram_fallback: true,
     };
     /// ppc64 with the radix MMU: 64 KiB pages, 16 MiB sections, 2 MiB PMD, 1 GiB PUD.
     pub const PPC64_RADIX: Self = Self {
@@ -101,6 +108,7 @@ impl Platform {
         compat_align: 2 * MIB,
         struct_page_size: 64,
         dax_aligns: AlignSet::of(&[64 * KIB, 2 * MIB, GIB]),
+        memmap_ram_fallback: true,
     };
     /// arm64 with 4 KiB pages: 128 MiB sections (1 GiB before about 5.12), 2 MiB PMD, 1 GiB PUD.
     pub const ARM64_4K: Self = Self {
@@ -111,6 +119,7 @@ impl Platform {
         compat_align: 2 * MIB,
         struct_page_size: 64,
         dax_aligns: AlignSet::of(&[4 * KIB, 2 * MIB, GIB]),
+        memmap_ram_fallback: false,
     };
     /// arm64 with 64 KiB pages: 512 MiB sections, 512 MiB PMD, no PUD-level huge pages.
     pub const ARM64_64K: Self = Self {
@@ -121,6 +130,7 @@ impl Platform {
         compat_align: 2 * MIB,
         struct_page_size: 64,
         dax_aligns: AlignSet::of(&[64 * KIB, 512 * MIB]),
+        memmap_ram_fallback: false,
     };
 
     /// Every platform preset.
@@ -373,7 +383,10 @@ pub struct EraRules {
     pub checks_small_namespace: bool,
     /// The errno family of validate failures after the mode check.
     pub errno_style: ErrnoStyle,
-    /// PMEM-mode runtime npfns is rounded up to whole sections (before 5.3).
+    /// Memory is hot-added in whole sections (before 5.3, no sub-section hotplug): the
+    /// PMEM-mode runtime npfns is rounded up to whole sections, the altmap base is the section
+    /// below the range, every touched section's memmap comes from the altmap, and there is no
+    /// `check_pfn_span` sub-section rule.
     pub runtime_npfns_section_aligned: bool,
     /// Device-dax (`nd_dax`, `NVDIMM_DAX_INFO`) exists (4.7+).
     pub devdax_supported: bool,

@@ -355,6 +355,15 @@ pub enum Reason {
         /// The info-block reserve in bytes.
         reserve: u64,
     },
+    /// Enable: `res.start + start_pad` or `res.end - end_trunc` wrapped around the 64-bit
+    /// address space, so the pfn range covers nearly all of it, System RAM included
+    /// (`memremap_pages` -> `region_intersects`: "attempted on mixed region", `-ENXIO`).
+    RangeOverlapsRam {
+        /// `res.start + start_pad` (wrapping).
+        start: u64,
+        /// `res.end - end_trunc` (wrapping).
+        end: u64,
+    },
     /// Enable: the paddings exceed the namespace, so the pfn range `[res.start + start_pad,
     /// res.end - end_trunc]` ends before it starts (`memremap_pages` fails, `-EINVAL`, with no
     /// log line of its own).
@@ -433,6 +442,7 @@ impl Reason {
             Self::SmallNamespace { .. } => "small_namespace",
             Self::MemmapRegionEmpty { .. } => "memmap_region_empty",
             Self::RamDataoffBelowReserve { .. } => "ram_dataoff_below_reserve",
+            Self::RangeOverlapsRam { .. } => "range_overlaps_ram",
             Self::RangeInverted { .. } => "range_inverted",
             Self::InvalidAltmap { .. } => "invalid_altmap",
             Self::HotplugMisaligned { .. } => "hotplug_misaligned",
@@ -447,6 +457,7 @@ impl Reason {
         match self {
             Self::MemmapRegionEmpty { .. }
             | Self::RamDataoffBelowReserve { .. }
+            | Self::RangeOverlapsRam { .. }
             | Self::RangeInverted { .. }
             | Self::InvalidAltmap { .. }
             | Self::HotplugMisaligned { .. }
@@ -465,7 +476,9 @@ impl Reason {
             | Self::BadSignature { .. }
             | Self::ChecksumMismatch { .. }
             | Self::ParentUuidMismatch { .. } => Errno::ENODEV,
-            Self::UnknownMode { .. } | Self::DataoffNotPowerOfTwo { .. } => Errno::ENXIO,
+            Self::UnknownMode { .. }
+            | Self::DataoffNotPowerOfTwo { .. }
+            | Self::RangeOverlapsRam { .. } => Errno::ENXIO,
             Self::PmemModeUnsupported => Errno::ENOTTY,
             Self::PageSizeMismatch { .. }
             | Self::StructPageSizeMismatch { .. }
@@ -601,8 +614,14 @@ impl fmt::Display for KernelMessage {
                 "could not reserve region [mem {start:#010x}-{end:#010x}]"
             ),
             Reason::InvalidAltmap { .. } => f.write_str("memory add fail, invalid altmap"),
+            // pagemap_range's WARN_ONCE: "attempted on %s region %#llx-%#llx"; a range over
+            // nearly the whole address space meets RAM and other resources: "mixed".
+            Reason::RangeOverlapsRam { start, end } => {
+                write!(f, "attempted on mixed region {}-{}", CHex(start), CHex(end))
+            }
             // The WARN in check_pfn_span: "Misaligned __%s_pages start: %#lx end: #%lx" (the
-            // second format really is "#%lx").
+            // second format really is "#%lx"); `pfn + nr_pages - 1` in unsigned long, which
+            // wraps in C, hence wrapping_* here.
             Reason::HotplugMisaligned { pfn, pages, .. } => write!(
                 f,
                 "Misaligned __add_pages start: {} end: #{:x}",
@@ -739,6 +758,11 @@ impl fmt::Display for Reason {
             Self::RamDataoffBelowReserve { dataoff, reserve } => write!(
                 f,
                 "ram mode dataoff {dataoff:#x} is below the info-block reserve {reserve:#x}"
+            ),
+            Self::RangeOverlapsRam { start, end } => write!(
+                f,
+                "pfn range {start:#x}..={end:#x} wraps around the address space (paddings \
+                 past its ends) and covers system memory"
             ),
             Self::RangeInverted { start, end } => write!(
                 f,
@@ -1397,6 +1421,18 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
     // PHYS_PFN(range.end))` refuses last < first with -EINVAL and no log line. range.end is
     // `res.end - end_trunc` in u64, which wraps like range.start does.
     let range_end = res.end.wrapping_sub(u64_of(info.end_trunc));
+    // Before that, region_intersects(range.start, range_len, System RAM): when either end
+    // wrapped (start_pad past 2^64, end_trunc past res.end), the range spans almost the whole
+    // physical address space, RAM included: -ENXIO. An inverted range inside the address
+    // space meets no resource (the harness kernels answer -EINVAL, below).
+    let start_wrapped = res.start.checked_add(u64_of(info.start_pad)).is_none();
+    let end_wrapped = res.end.checked_sub(u64_of(info.end_trunc)).is_none();
+    if start_wrapped || end_wrapped {
+        return Err(Reason::RangeOverlapsRam {
+            start: base,
+            end: range_end,
+        });
+    }
     if phys_pfn(range_end) < phys_pfn(base) {
         return Err(Reason::RangeInverted {
             start: base,
@@ -1507,15 +1543,28 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     }
     // __add_pages checks the span after the altmap.
     check_pfn_span(base, range_len, profile)?;
-    // vmemmap_populate: the memmap of whole sections comes from the altmap, partial sections
-    // take theirs from RAM. It is mapped in blocks: a PMD_SIZE block when one section's
-    // memmap fills one (x86_64 and arm64 with 4 KiB pages: 32768 pages x 64 B = 2 MiB, the
-    // rule the harness kernels confirm), otherwise base pages shared by the contiguous
-    // memmap of neighbouring sections (64 KiB-page platforms: 16 KiB or 512 KiB of memmap per
-    // section; UNCONFIRMED, chosen so that a 64 KiB-page kernel accepts the layouts its own
-    // nd_pfn_init writes). Each block is aligned to its own size in pfns.
-    let first_full = align_up(first_pfn, pps).unwrap_or(u64::MAX);
-    let last_full = align_down(end_pfn, pps);
+    // ppc64's vmemmap_populate takes a block from system RAM when the altmap cannot supply
+    // it ("altmap block allocation failed, falling back to system memory"): the memmap
+    // always fits.
+    if platform.memmap_ram_fallback {
+        return Ok(());
+    }
+    // vmemmap_populate: the memmap of whole sections comes from the altmap; from 5.3 a
+    // partial section (a sub-section range) takes its memmap from RAM (x86_64 maps less than
+    // a section's memmap with base pages and no altmap), before 5.3 only whole sections are
+    // hot-added, so every one of them takes its memmap from the altmap. It is mapped in
+    // blocks: a PMD_SIZE block when one section's memmap fills one (x86_64 and arm64 with
+    // 4 KiB pages: 32768 pages x 64 B = 2 MiB, the rule the harness kernels confirm),
+    // otherwise base pages shared by the contiguous memmap of neighbouring sections (arm64
+    // with 64 KiB pages: 512 KiB of memmap per section; UNCONFIRMED). Each block is aligned
+    // to its own size in pfns.
+    let (mapped_first, mapped_end) = if profile.rules.runtime_npfns_section_aligned {
+        (hot_start, hot_start.saturating_add(hot_pages))
+    } else {
+        (first_pfn, end_pfn)
+    };
+    let first_full = align_up(mapped_first, pps).unwrap_or(u64::MAX);
+    let last_full = align_down(mapped_end, pps);
     let full_sections = arith::div(last_full.saturating_sub(first_full), pps).unwrap_or(0);
     if full_sections == 0 {
         return Ok(());

@@ -10,6 +10,10 @@ mod bodies;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use nvdimm_infoblock::layout::{solve, LayoutError};
+use nvdimm_infoblock::validate::{Errno, Reason, Stage};
+use nvdimm_infoblock::{Era, Mode};
+
 fn corpus(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
@@ -100,12 +104,40 @@ fn finding_f1_solver_vs_validator_ppc64_memmap() {
     bodies::solve(&regression("solve-f1-ppc64-hash-memmap"));
 }
 
-/// F1, last form: 5.3+ with 64 KiB pages, the writer sizes the memmap from a literal 8 KiB
-/// reserve and enabling subtracts the 64 KiB reserve, one page short. The solver refuses it
-/// (it runs the validator on its own block), so the two agree.
+/// F1b and F3b have one cause: a 5.3-5.6 namespace in map=dev whose start is off the 2 MiB
+/// sub-section grid. The altmap base is the sub-section below the start, `__add_pages` is
+/// asked for the first pfn of the range: "memory add fail, invalid altmap", -EINVAL at enable
+/// (5.7 refuses such starts at init and validate). The solver refuses what that writer wrote.
+fn assert_5_3_start_off_grid_refused(name: &str) {
+    let data = regression(name);
+    bodies::solve(&data);
+    let req = bodies::solve_request(&data);
+    assert!(
+        req.profile.era == Era::V5_3 || req.profile.era == Era::V5_4,
+        "{name}"
+    );
+    assert_eq!(req.mode, Mode::PMEM, "{name}");
+    assert_ne!(req.ns_start % (2 << 20), 0, "{name}");
+    match solve(&req) {
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason:
+                Reason::InvalidAltmap {
+                    base_mismatch: true,
+                    ..
+                },
+            errno: Errno::EINVAL,
+        }) => {}
+        other => panic!("{name}: {other:?}"),
+    }
+}
+
+/// F1, last form (ppc64-hash, 5.3, a start 64 KiB off the 2 MiB grid): first seen as a
+/// one-page memmap difference between the solver and the validator; the block the 5.3 writer
+/// produces is refused at enable for its start.
 #[test]
 fn finding_f1b_solver_vs_validator_64k_reserve() {
-    bodies::solve(&regression("solve-f1b-64k-memmap-off-by-a-page"));
+    assert_5_3_start_off_grid_refused("solve-f1b-64k-memmap-off-by-a-page");
 }
 
 /// F2: a v1.4 RAM-mode block whose start_pad + end_trunc + dataoff exceed the 1 GiB
@@ -123,6 +155,14 @@ fn finding_f2b_validator_enables_wrapped_range() {
     bodies::check(&regression("check-f2b-validator-enables-wrapped-range"));
 }
 
+/// F6: a 6.5 RAM-mode block in a 1 GiB namespace at address 0 with end_trunc 1360 MiB: the
+/// pfn range end wraps below zero, so the range covers System RAM and the kernel refuses it
+/// at enable (-ENXIO); the validator enabled a device outside its namespace.
+#[test]
+fn finding_f6_range_wraps_below_zero() {
+    bodies::check(&regression("check-f6-range-wraps-below-zero"));
+}
+
 /// F3: a 4.15 PMEM layout at a start that is not section aligned (no collision declared):
 /// the solver returns it, the validator refuses the altmap base.
 #[test]
@@ -130,11 +170,11 @@ fn finding_f3_solver_vs_validator_altmap_base() {
     bodies::solve(&regression("solve-f3-pre-5.3-altmap-base"));
 }
 
-/// F3, 5.3–5.6 form: a start off the 2 MiB sub-section grid, which the writer of those eras
-/// accepts and enabling refuses; the solver refuses it too.
+/// F3, 5.3–5.6 form (x86_64): a start off the 2 MiB sub-section grid, which the writer of
+/// those eras accepts and enabling refuses; the solver refuses it too.
 #[test]
 fn finding_f3b_solver_vs_validator_subsection_start() {
-    bodies::solve(&regression("solve-f3b-5.3-start-off-subsection-grid"));
+    assert_5_3_start_off_grid_refused("solve-f3b-5.3-start-off-subsection-grid");
 }
 
 /// F4: a 4.7-4.14 devdax layout whose device range the enable stage finds misaligned.

@@ -188,10 +188,57 @@ fn era_4_6() {
             errno: Errno::ENXIO
         })
     );
-    // PMEM 64M: npfns0 = (64M - 8K)/4K = 16382; 8K + 64 * 16382 = 1,056,640 -> 2M;
-    // npfns = (64M - 2M)/4K = 15872 = 0x3E00.
-    let l = ok(&req(Era::V4_6, 64 * M, DeviceKind::Fsdax, Mode::PMEM, None));
-    assert_eq!(fields(&l), (0x20_0000, 0x3E00, 0, 0, 0, Version::V1_1));
+    // PMEM 64M: npfns0 = (64M - 8K)/4K = 16382; 8K + 64 * 16382 = 1,056,640 -> dataoff 2M.
+    // But before 5.3 memory is hot-added in whole 128M sections, and each section's 2M of
+    // memmap is one PMD block from the altmap (x86_64 has no fallback): the block is aligned
+    // to 512 pages after the 2-page reserve, so it needs 510 + 512 = 1022 pages where
+    // (2M - 8K)/4K = 510 are free. 4.6 fails to enable its own block (-ENOMEM); the 4.7+
+    // writers reserve whole sections of memmap (bfb34527a3, §4.4–§4.5) for this reason.
+    assert_eq!(
+        solve(&req(Era::V4_6, 64 * M, DeviceKind::Fsdax, Mode::PMEM, None)),
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::MemmapDoesNotFit {
+                needed_pages: 1022,
+                free_pages: 510
+            },
+            errno: Errno::ENOMEM
+        })
+    );
+    // 4.7 pads the memmap to 2M: ALIGN(8K + 2M, 2M) = 4M, 1022 pages free: it fits exactly.
+    // npfns = (64M - 4M)/4K = 15360 = 0x3C00.
+    let l = ok(&req(Era::V4_7, 64 * M, DeviceKind::Fsdax, Mode::PMEM, None));
+    assert_eq!((l.dataoff, l.npfns), (4 * M, 0x3C00));
+}
+
+// 4.15-5.2 at a start that is not section aligned, no collision declared (so no start_pad):
+// 1G at 4G + 2M. The writer rounds npfns0 up to whole sections: 8 x 32768 pages, 16M of
+// memmap, dataoff = ALIGN(8K + 16M, 2M) = 18M. Enabling hot-adds the 9 sections the range
+// touches (4G .. 5G + 128M) and maps each one's 2M memmap from the altmap: 9 x 512 pages,
+// after a reserve of 2 + 512 pages (the altmap base is the section below the start) padded
+// to 512: 510 + 4608 = 5118 pages needed, (18M - 8K)/4K = 4606 free. -ENOMEM.
+#[test]
+fn pre_5_3_unaligned_start_memmap() {
+    let r = req(Era::V4_15, G, DeviceKind::Fsdax, Mode::PMEM, None).with_start(4 * G + 2 * M);
+    assert_eq!(
+        solve(&r),
+        Err(LayoutError::KernelRefuses {
+            stage: Stage::Enable,
+            reason: Reason::MemmapDoesNotFit {
+                needed_pages: 5118,
+                free_pages: 4606
+            },
+            errno: Errno::ENOMEM
+        })
+    );
+    // Declaring the start collision makes the writer pad to the section (start_pad 126M),
+    // and the layout is enabled.
+    let padded = r.with_padding(Padding::Policy(Collisions {
+        start: true,
+        end: false,
+    }));
+    let l = ok(&padded);
+    assert_eq!(l.start_pad, 126 * 0x10_0000);
 }
 
 // 4.6 start collision (§4.3 step 1, §5.2): namespace at 0x244000000 (64 MiB into a section).
@@ -287,6 +334,22 @@ fn era_4_7() {
             errno: Errno::ENXIO
         })
     );
+    // That map=mem offset does not depend on the size, so the inverse search reports the
+    // refusal instead of trying sizes up to its bound.
+    assert!(matches!(
+        min_size_for_usable(
+            &req(Era::V4_7, G, DeviceKind::Devdax, Mode::RAM, Some(4 * K)),
+            G,
+            4 * K
+        ),
+        Err(LayoutError::KernelRefuses {
+            reason: Reason::BadOffset {
+                dataoff: 0x2_2000,
+                ..
+            },
+            ..
+        })
+    ));
     // devdax RAM align 2M: ALIGN_UP(8K + 128K, 2M) = 2M; npfns = 0x3FE00.
     let l = ok(&req(
         Era::V4_7,
@@ -593,35 +656,33 @@ fn arm64_64k() {
 
 // ppc64-radix (64K pages, 16M sections), 5.7, PMEM, default align 2M, at 4 GiB. The writer
 // sizes the memmap from the literal 8K: 2000M gives npfns0 = (2000M - 8K)/64K = 31999,
-// 8K + 64 * 31999 = 2,056,128 -> dataoff 2M. Enabling reserves ALIGN(8K, 64K) = 64K, leaving
-// free = (2M - 64K)/64K = 31 pages; the range of 32000 pages is 125 whole sections of
-// 256 pages x 64 B = 16K of memmap each, 2000K in 64K pages = 31.25 -> 32 pages. One short:
-// the kernel of this model would fail to enable its own block (README, "64 KiB-page
-// memmap"), so the solver refuses it. 1984M (124 sections, 31 pages) fits.
+// 8K + 64 * 31999 = 2,056,128 -> dataoff 2M. Enabling reserves ALIGN(8K, 64K) = 64K, so
+// (2M - 64K) = 2,031,616 bytes of memmap area for 31968 data pages x 64 B = 2,045,952: the
+// area is short, and ppc64's vmemmap_populate takes the missing blocks from RAM ("altmap
+// block allocation failed, falling back to system memory"). The kernel enables it.
 #[test]
-fn ppc64_radix_memmap_one_page_short() {
+fn ppc64_memmap_falls_back_to_ram() {
     let profile = Profile::new(Era::V5_7, Platform::PPC64_RADIX);
     let r = LayoutRequest::new(profile, 2000 * M, DeviceKind::Fsdax, Mode::PMEM).with_start(4 * G);
-    assert_eq!(
-        solve(&r),
-        Err(LayoutError::KernelRefuses {
-            stage: Stage::Enable,
-            reason: Reason::MemmapDoesNotFit {
-                needed_pages: 32,
-                free_pages: 31
-            },
-            errno: Errno::ENOMEM
-        })
-    );
-    let l = ok(&r.with_size(1984 * M));
-    assert_eq!((l.dataoff, l.npfns), (2 * M, (1984 - 2) * M / (64 * K)));
-    // The inverse search steps over the refused sizes: with dataoff 2M every size from 2000M
-    // to 2040M holds 125..127 whole sections (32 memmap pages); dataoff becomes 4M once
-    // 8K + 64 * npfns0 > 2M, i.e. npfns0 >= 32641, i.e. size > 2040M + 8K: 2042M on a 2M
-    // granule, with 2038M usable.
+    let l = ok(&r);
+    assert_eq!((l.dataoff, l.npfns), (2 * M, 31968));
+    assert_eq!(l.memmap.unwrap().len(), 2_031_616);
+    assert_eq!(l.memmap_bytes, 2_045_952);
+    // So the smallest size for 1998M usable is 2000M itself (1998M + dataoff 2M).
     let found = min_size_for_usable(&r, 1998 * M, 2 * M).unwrap();
-    assert_eq!(found.request.ns_size, 2042 * M);
-    assert_eq!((found.dataoff, found.dev_size), (4 * M, 2038 * M));
+    assert_eq!(found.request.ns_size, 2000 * M);
+    // The same layout on arm64 with 64K pages (no fallback, 512M sections: the 2000M range
+    // holds 3 whole sections, 3 x 8192 pages x 64 B = 1.5M of memmap in 64K pages = 24 pages,
+    // 31 free) is enabled too, from the altmap alone.
+    let arm = LayoutRequest::new(
+        Profile::new(Era::V5_7, Platform::ARM64_64K),
+        2000 * M,
+        DeviceKind::Fsdax,
+        Mode::PMEM,
+    )
+    .with_start(4 * G)
+    .with_align(Some(2 * M));
+    assert_eq!(ok(&arm).dataoff, 2 * M);
 }
 
 // Boundary table, newest x86_64, start 0, fsdax PMEM align 2M (fatfs style). Hand computation:

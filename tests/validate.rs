@@ -577,6 +577,44 @@ fn hotplug_span_off_the_subsection_grid() {
     );
 }
 
+/// Paddings past the ends of the address space (fuzz finding F6): a namespace at 0 of 1 GiB
+/// with end_trunc 1360 MiB passes 6.5's small-namespace check (the usable size wraps) and
+/// every other check, and `res.end - end_trunc` wraps to 0xffffffffeaffffff: the pfn range
+/// [0, 0xffffffffeaffffff] covers System RAM, so `memremap_pages` refuses it ("attempted on
+/// mixed region", -ENXIO). Same with a start_pad that carries `res.start + start_pad` past
+/// 2^64 (a namespace in the last GiB, start_pad 2 GiB: the range starts at 1 GiB).
+#[test]
+fn paddings_past_the_address_space_cover_ram() {
+    let mut i = fsdax(Mode::RAM, 2 * M, 0x20_0000);
+    i.end_trunc = 1360 * 0x10_0000;
+    for profile in [newest(), v61(), p(Era::V4_15)] {
+        let (stage, reason, errno) = rejected(&run(&i, 0, G, &profile));
+        assert_eq!((stage, errno), (Stage::Enable, Errno::ENXIO));
+        assert_eq!(
+            reason,
+            Reason::RangeOverlapsRam {
+                start: 0,
+                end: 0xffff_ffff_eaff_ffff
+            }
+        );
+        assert_eq!(
+            reason.message().to_string(),
+            "attempted on mixed region 0-0xffffffffeaffffff"
+        );
+    }
+    let mut i = fsdax(Mode::RAM, 2 * M, 0x20_0000);
+    i.start_pad = 0x8000_0000;
+    let (stage, reason, errno) = rejected(&run(&i, u64::MAX - G + 1, G, &newest()));
+    assert_eq!((stage, errno), (Stage::Enable, Errno::ENXIO));
+    assert_eq!(
+        reason,
+        Reason::RangeOverlapsRam {
+            start: G,
+            end: u64::MAX
+        }
+    );
+}
+
 /// `res_size - start_pad - end_trunc` wraps in the kernel's u64 arithmetic (harness cases
 /// endtrunc-wraps, startpad-beyond-end): 64 MiB with end_trunc 128 MiB passes 6.5's
 /// small-namespace check (the usable size wraps to 2^64 - 64 MiB) and every other check, then
@@ -1173,6 +1211,18 @@ fn every_reason_variant() {
             "0x10fffffff",
         ),
         (
+            Reason::RangeOverlapsRam {
+                start: 0,
+                end: 0xffff_ffff_eaff_ffff,
+            },
+            "range_overlaps_ram",
+            Stage::Enable,
+            ErrorClass::Unsupported,
+            -6,
+            -6,
+            "0xffffffffeaffffff",
+        ),
+        (
             Reason::RangeInverted {
                 start: NS,
                 end: NS - 1,
@@ -1257,7 +1307,7 @@ fn every_reason_variant() {
         assert!(!reason.message().to_string().is_empty());
         let _: &dyn core::error::Error = &reason;
     }
-    assert_eq!(tokens.len(), 26);
+    assert_eq!(tokens.len(), 27);
 }
 
 /// The verdict strings the CLI prints.

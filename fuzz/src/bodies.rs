@@ -330,17 +330,8 @@ fn extent(start: u64, size: u64) -> (u128, u128) {
     (u128::from(start), u128::from(start) + u128::from(size))
 }
 
-/// Target `solve`: arbitrary requests on every profile.
-///
-/// Input: `[profile, flags, ns_start: u64, ns_size: u64, align: u64, start_pad: u64,
-/// end_trunc: u64, mode: u8]`; flags bit 0 devdax, bit 1 align given, bit 2 start collides,
-/// bit 3 end collides, bit 4 explicit padding.
-///
-/// Every layout returned has its data inside the namespace after the info-block reserve, with
-/// at least one page, sizes and resource as sysfs computes them (FORMAT.md §5.1), `npfns` in
-/// the era's unit (§1.2), the PMEM memmap between the reserve and `dataoff`; emitted, parsed
-/// and validated by the same profile it is enabled with the predicted size and resource.
-pub fn solve(data: &[u8]) {
+/// The request a `solve` input decodes to (see [`solve`] for the layout of the bytes).
+pub fn solve_request(data: &[u8]) -> LayoutRequest {
     let mut input = Input { bytes: data };
     let profile = profile_of(input.u8());
     let flags = input.u8();
@@ -370,10 +361,32 @@ pub fn solve(data: &[u8]) {
             end: flags & 8 != 0,
         })
     };
-    let req = LayoutRequest::new(profile, ns_size, kind, mode)
+    LayoutRequest::new(profile, ns_size, kind, mode)
         .with_start(ns_start)
         .with_align((flags & 2 != 0).then_some(align))
-        .with_padding(padding);
+        .with_padding(padding)
+}
+
+/// Target `solve`: arbitrary requests on every profile.
+///
+/// Input: `[profile, flags, ns_start: u64, ns_size: u64, align: u64, start_pad: u64,
+/// end_trunc: u64, mode: u8]`; flags bit 0 devdax, bit 1 align given, bit 2 start collides,
+/// bit 3 end collides, bit 4 explicit padding.
+///
+/// Every layout returned has its data inside the namespace after the info-block reserve, with
+/// at least one page, sizes and resource as sysfs computes them (FORMAT.md §5.1), `npfns` in
+/// the era's unit (§1.2), the PMEM memmap between the reserve and `dataoff`; emitted, parsed
+/// and validated by the same profile it is enabled with the predicted size and resource.
+pub fn solve(data: &[u8]) {
+    let req = solve_request(data);
+    let LayoutRequest {
+        ns_start,
+        ns_size,
+        mode,
+        kind,
+        profile,
+        ..
+    } = req;
     let layout = match solve_layout(&req) {
         Ok(layout) => layout,
         Err(e) => {

@@ -27,6 +27,7 @@ use super::{
     Padding,
 };
 use crate::profile::WriterRule;
+use crate::raw::Mode;
 use crate::validate::Reason;
 
 /// How many candidate sizes the search tries at most before giving up.
@@ -133,7 +134,7 @@ pub fn min_size_for_usable(
                 return refine(template, usable, granule, calc.sub(lower, start)?, layout);
             }
             Ok(_) => {}
-            Err(e) if !size_dependent(&e) => return Err(e),
+            Err(e) if !size_dependent(&e, template.mode) => return Err(e),
             Err(_) => {}
         }
         end = calc.add(end, step)?;
@@ -171,32 +172,35 @@ fn refine(
 }
 
 /// Whether a refusal may go away for another namespace size.
-const fn size_dependent(error: &LayoutError) -> bool {
+const fn size_dependent(error: &LayoutError, mode: Mode) -> bool {
     match error {
         LayoutError::NoRoomForData { .. }
         | LayoutError::NoDataPages { .. }
         | LayoutError::NamespaceTooSmall { .. }
         | LayoutError::PaddingTooLarge { .. } => true,
-        LayoutError::KernelRefuses { reason, .. } => reason_size_dependent(reason),
+        LayoutError::KernelRefuses { reason, .. } => reason_size_dependent(reason, mode),
         _ => false,
     }
 }
 
 /// Whether the validator's reason for refusing a solved layout depends on the namespace size.
 /// Every reason is listed, so that a new one needs a decision here.
-const fn reason_size_dependent(reason: &Reason) -> bool {
+const fn reason_size_dependent(reason: &Reason, mode: Mode) -> bool {
     match reason {
-        // Offsets, capacities, end alignment, memmap room and dax range all move with the
-        // size.
+        // The writers' map=mem dataoff is `ALIGN(base + reserve, align) - base` whatever the
+        // size; in map=dev it grows with the memmap, so the offset checks may pass at
+        // another size.
+        Reason::DataoffNotPowerOfTwo { .. }
+        | Reason::BadOffset { .. }
+        | Reason::RamDataoffBelowReserve { .. } => mode.0 == Mode::PMEM.0,
+        // Capacities, end alignment, memmap room and dax range move with the size.
         Reason::NamespaceBelowSection { .. }
         | Reason::AlignExceedsCapacity { .. }
         | Reason::DataoffExceedsCapacity { .. }
-        | Reason::DataoffNotPowerOfTwo { .. }
-        | Reason::BadOffset { .. }
         | Reason::ResourceEndMisaligned { .. }
         | Reason::SmallNamespace { .. }
         | Reason::MemmapRegionEmpty { .. }
-        | Reason::RamDataoffBelowReserve { .. }
+        | Reason::RangeOverlapsRam { .. }
         | Reason::RangeInverted { .. }
         | Reason::MemmapDoesNotFit { .. }
         | Reason::DaxRangeMisaligned { .. } => true,
