@@ -199,3 +199,4 @@ fn parse_edge_lengths() {
         bodies::parse(&vec![0; len]);
     }
 }
+

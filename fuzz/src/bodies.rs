@@ -431,12 +431,14 @@ pub fn solve(data: &[u8]) {
                 base + u128::from(profile.info_block_reserve())
             );
             assert_eq!(m.end, l.data.start);
-            // Partial sections take their memmap from RAM; with 64 KiB pages the estimate may
-            // exceed the area by up to two sections' memmap.
+            // The 5.3+ writer sizes the memmap after a literal 8 KiB, enabling reserves
+            // ALIGN(8 KiB, PAGE_SIZE); and with 64 KiB pages partial sections take their
+            // memmap from RAM (up to two sections' memmap), as may any block on ppc64.
             let slack = if page == 4096 {
                 0
             } else {
-                2 * (profile.platform.section_size / page) * u64::from(l.page_struct_size)
+                (profile.info_block_reserve() - 8192)
+                    + 2 * (profile.platform.section_size / page) * u64::from(l.page_struct_size)
             };
             assert!(u128::from(l.memmap_bytes) <= u128::from(m.len()) + u128::from(slack));
         }
