@@ -199,4 +199,3 @@ fn parse_edge_lengths() {
         bodies::parse(&vec![0; len]);
     }
 }
-
