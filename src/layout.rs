@@ -56,7 +56,7 @@ pub use inverse::{min_size_for_usable, usable_bytes};
 use crate::arith;
 use crate::model::{DeviceKind, PfnInfo};
 use crate::profile::{
-    AlignFloor, NpfnsUnit, OffsetCheck, Profile, WriterRule, INFO_BLOCK_RESERVE, SUBSECTION_SIZE,
+    AlignFloor, NpfnsUnit, Profile, WriterRule, INFO_BLOCK_RESERVE, SUBSECTION_SIZE,
 };
 use crate::raw::Mode;
 use crate::uuid::Uuid;
@@ -317,10 +317,10 @@ impl Layout {
     /// # Errors
     /// [`LayoutError::VersionUnsupported`] for a major other than 1 or a minor above the
     /// era's; [`LayoutError::VersionCannotExpress`] when the version lacks a field whose
-    /// value matters: non-zero `start_pad`/`end_trunc` below v1.1; below v1.2, an alignment
-    /// a reader could not derive from `dataoff` (`1 << ilog2(dataoff)` failing the era's
-    /// offset check or, for devdax on 5.4+, the supported set); below v1.4, a PMEM-mode
-    /// `page_struct_size` other than 64.
+    /// value matters: non-zero `start_pad`/`end_trunc` below v1.1; below v1.2, a layout the
+    /// profile's validator does not enable once `align` reads as 0 (the offset checks then
+    /// use `1 << ilog2(dataoff)`, and a devdax block with align 0 fails at enable); below
+    /// v1.4, a PMEM-mode `page_struct_size` other than 64.
     pub fn to_info_with_version(
         &self,
         uuid: Uuid,
@@ -340,7 +340,7 @@ impl Layout {
                 return Err(cannot(Field::EndTrunc));
             }
         }
-        if !version.has_align() && newest.has_align() && !self.derived_align_passes() {
+        if !version.has_align() && newest.has_align() && !self.enabled_as(version) {
             return Err(cannot(Field::Align));
         }
         if !version.has_page_sizes()
@@ -352,26 +352,16 @@ impl Layout {
         Ok(self.info_for(uuid, parent_uuid, version))
     }
 
-    /// Whether a reader of this profile that derives the alignment from `dataoff` (no stored
-    /// align) still accepts the block.
-    fn derived_align_passes(&self) -> bool {
-        let profile = &self.request.profile;
-        let Some(derived) = pow2_floor(self.dataoff) else {
-            return false;
-        };
-        let page = profile.platform.page_size;
-        let offset_ok = match profile.rules.offset_check {
-            OffsetCheck::SizeOnly | OffsetCheck::LiveAlign => true,
-            OffsetCheck::PowerOfTwo => derived == self.dataoff && self.dataoff >= page,
-            OffsetCheck::Absolute => {
-                arith::rem(self.data.start, derived) == Some(0)
-                    && arith::rem(self.dataoff, page) == Some(0)
-            }
-        };
-        let dax_ok = self.request.kind != DeviceKind::Devdax
-            || !profile.rules.checks_dax_align
-            || profile.platform.dax_aligns.contains(derived);
-        offset_ok && dax_ok && derived <= self.request.ns_size
+    /// Whether the kernel of this profile enables the block written as `version`: the
+    /// validator's own answer, so a version without `align` is judged by the alignment a
+    /// reader derives from `dataoff` exactly as `check` judges it.
+    fn enabled_as(&self, version: Version) -> bool {
+        let info = self.info_for(Uuid::NIL, Uuid::NIL, version);
+        let ns = Namespace::labelless(self.request.ns_start, self.request.ns_size);
+        matches!(
+            validate::check_info(&info, &ns, &ProbePath::Probe, &self.request.profile),
+            Ok(Outcome::Enabled(_))
+        )
     }
 
     fn info_for(&self, uuid: Uuid, parent_uuid: Uuid, version: Version) -> PfnInfo {
@@ -444,11 +434,6 @@ const fn align_down(x: u64, a: u64) -> u64 {
         Some(mask) => x & !mask,
         None => 0,
     }
-}
-
-/// `1 << ilog2(x)`, `None` for 0 (where the kernel's expression is undefined, §7.7).
-fn pow2_floor(x: u64) -> Option<u64> {
-    x.checked_ilog2().and_then(|k| 1u64.checked_shl(k))
 }
 
 /// What the writer computed, before the kernel's checks.

@@ -628,6 +628,57 @@ fn era_6_1_struct_page_128() {
     );
 }
 
+// Writing a layout as v1.0/v1.1 drops `align`: readers then derive 1 << ilog2(dataoff)
+// (§3.7 step 9), and devdax enables with align 0, which always fails (kernel-harness: -ENOMEM
+// at enable). 6.5, 1G at 0x240000000:
+// * fsdax map=dev, dataoff 18M: derived 16M, 0x240000000 + 18M is not a multiple of 16M:
+//   "bad offset", so v1.1 cannot express it;
+// * fsdax map=mem, dataoff 2M: derived 2M, aligned: v1.1 is fine;
+// * devdax map=mem, dataoff 2M: validates, then fails at enable with align 0.
+#[test]
+fn versions_without_align() {
+    let cannot = Err(LayoutError::VersionCannotExpress {
+        version: Version::V1_1,
+        field: Field::Align,
+    });
+    let pmem = ok(&req(
+        Era::V6_5,
+        G,
+        DeviceKind::Fsdax,
+        Mode::PMEM,
+        Some(2 * M),
+    ));
+    assert_eq!(pmem.dataoff, 18 * M);
+    assert_eq!(
+        pmem.to_info_with_version(Uuid::NIL, Uuid::NIL, Version::V1_1),
+        cannot
+    );
+    let ram = ok(&req(
+        Era::V6_5,
+        G,
+        DeviceKind::Fsdax,
+        Mode::RAM,
+        Some(2 * M),
+    ));
+    assert_eq!(ram.dataoff, 2 * M);
+    let info = ram
+        .to_info_with_version(Uuid::NIL, Uuid::NIL, Version::V1_1)
+        .unwrap();
+    assert_eq!((info.version, info.align), (Version::V1_1, 0));
+    let dax = ok(&req(
+        Era::V6_5,
+        G,
+        DeviceKind::Devdax,
+        Mode::RAM,
+        Some(2 * M),
+    ));
+    assert_eq!(dax.dataoff, 2 * M);
+    assert_eq!(
+        dax.to_info_with_version(Uuid::NIL, Uuid::NIL, Version::V1_1),
+        cannot
+    );
+}
+
 // arm64 with 64K pages: PMD 512M is the default align. PMEM 1G: A' = 512M; 8K + 64 * 16383
 // -> 512M; npfns = (1G - 512M)/64K = 8192. With align 64K: A' = 2M (compat), dataoff 2M,
 // npfns = (1G - 2M)/64K = 16352.
