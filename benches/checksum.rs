@@ -1,14 +1,20 @@
 //! `nd_fletcher64` over one 4096-byte block against the plain reference loop and against a
 //! plain wrapping sum of the same 1024 words (the memory-read floor), in the same run.
 //!
+//! The block is measured 16-byte-aligned (as a page read into memory is), and also starting
+//! 4 bytes (word-aligned) and 1 byte (unaligned) after such a boundary, since the library
+//! reads aligned and unaligned buffers differently.
+//!
 //! `cargo bench --bench checksum`; figures and machine in BENCHMARKS.md.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion, Throughput};
+
+mod min_time;
 use nvdimm_infoblock::nd_fletcher64;
 use zerocopy::little_endian::U32;
-use zerocopy::FromBytes;
+use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// The kernel's loop written the obvious way (FORMAT.md §2.1): two dependent additions per
 /// word.
@@ -24,7 +30,7 @@ fn reference(bytes: &[u8]) -> u64 {
 
 /// A plain wrapping sum of the little-endian words: every word read once and one addition
 /// each, in 16 independent lanes that LLVM keeps in SSE2 registers (the same in-place view of
-/// the bytes as rows of words that the library uses). No checksum can read the block faster.
+/// the bytes as rows of words that the library uses for unaligned buffers).
 fn plain_sum(bytes: &[u8]) -> u32 {
     let rows = bytes.len() / 64;
     let (rows, _) = <[[U32; 16]]>::ref_from_prefix_with_elems(bytes, rows).unwrap();
@@ -37,6 +43,28 @@ fn plain_sum(bytes: &[u8]) -> u32 {
     acc.iter().fold(0u32, |x, y| x.wrapping_add(*y))
 }
 
+/// Four words at a 16-byte-aligned address, read as one value.
+#[derive(Clone, Copy, FromBytes, KnownLayout, Immutable)]
+#[repr(C, align(16))]
+struct Quad([u32; 4]);
+
+/// The same plain sum reading 16-byte-aligned groups of four words, which LLVM turns into one
+/// `paddd xmm, m128` per group: the floor for an aligned buffer (as the library reads one).
+fn plain_sum_aligned(bytes: &[u8]) -> u32 {
+    let rows = bytes.len() / 64;
+    let (rows, _) = <[[Quad; 4]]>::ref_from_prefix_with_elems(bytes, rows).unwrap();
+    let mut acc = [[0u32; 4]; 4];
+    for row in rows {
+        for (s, q) in acc.iter_mut().zip(row) {
+            let Quad([w0, w1, w2, w3]) = *q;
+            for (x, w) in s.iter_mut().zip([w0, w1, w2, w3]) {
+                *x = x.wrapping_add(u32::from_le(w));
+            }
+        }
+    }
+    acc.iter().flatten().fold(0u32, |x, y| x.wrapping_add(*y))
+}
+
 /// The same sum written the obvious way (one lane, bytes decoded per word), for comparison.
 fn plain_sum_naive(bytes: &[u8]) -> u32 {
     bytes
@@ -45,66 +73,125 @@ fn plain_sum_naive(bytes: &[u8]) -> u32 {
         .fold(0u32, u32::wrapping_add)
 }
 
-fn block() -> Vec<u8> {
-    // Deterministic non-trivial content (an LCG), so no value is a constant.
+/// A 64-byte-aligned buffer holding the 4096 bench bytes `offset` bytes after its start.
+#[repr(C, align(64))]
+struct Page([u8; 4096 + 64]);
+
+/// The bench block: deterministic non-trivial content (an LCG, so no value is a constant),
+/// starting `offset` bytes after a 64-byte boundary.
+fn block(offset: usize) -> Box<Page> {
+    let mut page = Box::new(Page([0; 4096 + 64]));
     let mut x: u32 = 0x1234_5678;
-    (0..4096)
-        .map(|_| {
-            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            x.to_le_bytes()[3]
-        })
-        .collect()
+    for b in &mut page.0[offset..offset + 4096] {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        *b = x.to_le_bytes()[3];
+    }
+    page
+}
+
+/// The 4096 bench bytes of a page built by [`block`] with the same `offset`.
+fn bytes(page: &Page, offset: usize) -> &[u8] {
+    &page.0[offset..offset + 4096]
+}
+
+/// Every function measured gives the same answer on the three placements of the block.
+fn assert_agree(aligned: &[u8], word: &[u8], unaligned: &[u8]) {
+    assert_eq!(aligned, word);
+    assert_eq!(aligned, unaligned);
+    for data in [aligned, word, unaligned] {
+        assert_eq!(nd_fletcher64(data), reference(data));
+        assert_eq!(plain_sum(data), plain_sum_naive(data));
+    }
+    assert_eq!(plain_sum_aligned(aligned), plain_sum(aligned));
 }
 
 fn checksum(c: &mut Criterion) {
-    let data = block();
-    assert_eq!(nd_fletcher64(&data), reference(&data));
-    assert_eq!(plain_sum(&data), plain_sum_naive(&data));
+    let pages = [block(0), block(4), block(1)];
+    let [aligned, word, unaligned] = [
+        bytes(&pages[0], 0),
+        bytes(&pages[1], 4),
+        bytes(&pages[2], 1),
+    ];
+    assert_agree(aligned, word, unaligned);
     let mut g = c.benchmark_group("checksum-4096");
     g.throughput(Throughput::Bytes(4096));
     g.bench_function("nd_fletcher64", |b| {
-        b.iter(|| nd_fletcher64(black_box(&data)))
+        b.iter(|| nd_fletcher64(black_box(aligned)))
     });
-    g.bench_function("reference-loop", |b| b.iter(|| reference(black_box(&data))));
+    g.bench_function("nd_fletcher64-word-aligned", |b| {
+        b.iter(|| nd_fletcher64(black_box(word)))
+    });
+    g.bench_function("nd_fletcher64-unaligned", |b| {
+        b.iter(|| nd_fletcher64(black_box(unaligned)))
+    });
+    g.bench_function("reference-loop", |b| {
+        b.iter(|| reference(black_box(aligned)))
+    });
     g.bench_function("plain-sum-floor", |b| {
-        b.iter(|| plain_sum(black_box(&data)))
+        b.iter(|| plain_sum_aligned(black_box(aligned)))
+    });
+    g.bench_function("plain-sum-floor-unaligned", |b| {
+        b.iter(|| plain_sum(black_box(unaligned)))
     });
     g.bench_function("plain-sum-naive", |b| {
-        b.iter(|| plain_sum_naive(black_box(&data)))
+        b.iter(|| plain_sum_naive(black_box(aligned)))
     });
     g.finish();
 }
 
 criterion_group!(benches, checksum);
 
+/// A function under test, the bytes it reads, and the call that `min_time` times.
+type Timed<'a> = (&'static str, &'a [u8], &'a mut dyn FnMut() -> u64);
+
 /// Interleaved minimum-of-rounds timing of the same functions (`cargo bench --bench checksum
 /// -- --min-ratio`): each round times 64 calls of each function back to back, and the
 /// minimum over 3000 rounds filters out the time a shared machine takes away, so the ratios
-/// are stable where criterion's means are not.
+/// are stable where criterion's means are not. Ratios are to the reference loop and to the
+/// aligned plain sum (the floor), both on the aligned block.
 fn min_ratio() {
-    use std::time::Instant;
-    let data = block();
-    type F = fn(&[u8]) -> u64;
-    let fns: [(&str, F); 4] = [
-        ("nd_fletcher64", nd_fletcher64),
-        ("reference-loop", reference),
-        ("plain-sum-floor", |b| u64::from(plain_sum(b))),
-        ("plain-sum-naive", |b| u64::from(plain_sum_naive(b))),
+    let pages = [block(0), block(4), block(1)];
+    let [aligned, word, unaligned] = [
+        bytes(&pages[0], 0),
+        bytes(&pages[1], 4),
+        bytes(&pages[2], 1),
     ];
-    let mut best = [f64::MAX; 4];
-    for _ in 0..3000 {
-        for (k, (_, f)) in fns.iter().enumerate() {
-            let t = Instant::now();
-            for _ in 0..64 {
-                black_box(f(black_box(&data)));
-            }
-            let ns = t.elapsed().as_secs_f64() * 1e9 / 64.0;
-            best[k] = best[k].min(ns);
-        }
-    }
-    for (k, (name, _)) in fns.iter().enumerate() {
+    assert_agree(aligned, word, unaligned);
+    let mut fns: [Timed; 7] = [
+        ("nd_fletcher64", aligned, &mut || {
+            nd_fletcher64(black_box(aligned))
+        }),
+        ("reference loop", aligned, &mut || {
+            reference(black_box(aligned))
+        }),
+        ("plain sum (floor)", aligned, &mut || {
+            u64::from(plain_sum_aligned(black_box(aligned)))
+        }),
+        ("nd_fletcher64", word, &mut || {
+            nd_fletcher64(black_box(word))
+        }),
+        ("nd_fletcher64", unaligned, &mut || {
+            nd_fletcher64(black_box(unaligned))
+        }),
+        ("plain sum, unaligned rows", unaligned, &mut || {
+            u64::from(plain_sum(black_box(unaligned)))
+        }),
+        ("plain sum, naive", aligned, &mut || {
+            u64::from(plain_sum_naive(black_box(aligned)))
+        }),
+    ];
+    let places: Vec<(&str, usize)> = fns
+        .iter()
+        .map(|(name, data, _)| (*name, data.as_ptr() as usize % 16))
+        .collect();
+    let mut timed: Vec<(&str, &mut dyn FnMut() -> u64)> = fns
+        .iter_mut()
+        .map(|(name, _, f)| (*name, &mut **f))
+        .collect();
+    let best = min_time::min_ns(&mut timed, 3000, 64);
+    for (k, (name, at)) in places.into_iter().enumerate() {
         println!(
-            "{name:16} min {:8.1} ns   x reference {:5.2}   x floor {:5.2}",
+            "{name:26} at 16·k+{at:<2} min {:7.1} ns   x reference {:5.2}   x floor {:5.2}",
             best[k],
             best[1] / best[k],
             best[k] / best[2]
