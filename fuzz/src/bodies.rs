@@ -199,12 +199,20 @@ fn check_block(block: &InfoBlock) {
 
 /// Target `parse`: any bytes, any length.
 ///
-/// `nd_fletcher64` equals the reference loop; `InfoBlock::locate` accepts exactly 4096 bytes
+/// `nd_fletcher64` equals the reference loop (also from 1–12 bytes further into the input, so
+/// every read path is taken); `InfoBlock::locate` accepts exactly 4096 bytes
 /// or at least 8192 (block at 4096) and borrows those bytes; `PfnInfo::parse` never panics,
 /// returns the error the bytes call for with the right class, and whatever it parses emits
 /// and re-parses to the same value.
 pub fn parse(data: &[u8]) {
     assert_eq!(nd_fletcher64(data), reference_fletcher(data));
+    // libFuzzer's buffers are 16-byte-aligned; the same bytes from 1–12 bytes further on
+    // take the unaligned path (1, 2, 3) and the word-aligned path with 1–3 leading words.
+    for skip in [1, 2, 3, 4, 8, 12] {
+        if let Some(rest) = data.get(skip..) {
+            assert_eq!(nd_fletcher64(rest), reference_fletcher(rest));
+        }
+    }
     match InfoBlock::locate(data) {
         Ok(block) => {
             let expect = if data.len() == 4096 {
