@@ -149,7 +149,7 @@ fn min_ratio() {
         // The aligned rows are compared with the checksum of the same aligned block.
         let base = if k >= 7 { best[7] } else { best[0] };
         println!(
-            "{name:24} min {:8.1} ns   x checksum-alone {:5.2}",
+            "{name:24} min {:8.1} ns   x its checksum-alone {:5.2}",
             best[k],
             best[k] / base
         );

@@ -21,7 +21,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 /// running sums and four for the sums of running sums on x86_64).
 const QUADS: usize = 4;
 /// Rows per step of the main loop. Two rows per step (which LLVM unrolls further) measured
-/// 4–8 % faster than one, in both bench harnesses (BENCHMARKS.md).
+/// 5–8 % faster than one (BENCHMARKS.md).
 const UNROLL: usize = 2;
 /// Alignment, in bytes, that lets the main loop read each group of four words with one
 /// aligned load.
@@ -37,7 +37,7 @@ trait Quad {
 ///
 /// Read as one aligned 16-byte value, so that LLVM folds the load into the addition
 /// (`paddd xmm, m128` needs the alignment on SSE2); with unaligned words it emits a
-/// separate `movdqu` per group, and the loop then runs about 10 % slower (BENCHMARKS.md).
+/// separate `movdqu` per group, and the loop then runs about 20 % slower (BENCHMARKS.md).
 #[derive(Clone, Copy, FromBytes, KnownLayout, Immutable)]
 #[repr(C, align(16))]
 struct AlignedQuad([u32; 4]);
@@ -98,7 +98,7 @@ impl State {
     /// words, in L = 16 independent lanes.
     ///
     /// Lane j sees words j, j+L, j+2·L, ...; `a[j]` is its running sum and
-    /// `c[j]` the sum of its running sums, all modulo 2^32. For the n = rows·L words w[i]
+    /// `c[j]` the sum of its running sums, all modulo 2^32. For the n = rows·L words `w[i]`
     /// (i = row·L + j) that gives `Σ w[i] = Σ a[j]` and
     /// `Σ w[i]·(n − i) = L·Σ c[j] − Σ j·a[j]`, which the kernel's sequential sum continues
     /// from `self` as `hi + n·lo + Σ w[i]·(n − i)`.
@@ -171,7 +171,9 @@ impl State {
     /// the default x86_64 target. When the buffer is word-aligned, the words before the
     /// first 16-byte boundary go one at a time and the rows are read as aligned groups
     /// ([`AlignedQuad`]); otherwise the rows are read unaligned. Both give the sequential
-    /// sum exactly (tested for every start offset and length in `tests/checksum.rs`).
+    /// sum exactly (tested for every start offset 0..=64 within an aligned buffer with lengths
+    /// 0..=700 and the block sizes, in `tests/checksum.rs`; the unit test below checks that an
+    /// aligned body takes the aligned read).
     ///
     /// Never inlined: where the length is a constant (4088 bytes in
     /// [`InfoBlock::compute_checksum`]) LLVM otherwise unrolls the rows into scalar code that
@@ -244,5 +246,34 @@ impl InfoBlock {
         } else {
             Err(ParseError::ChecksumMismatch { stored, computed })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AlignedQuad, State};
+    use zerocopy::little_endian::U32;
+
+    /// A 16-byte-aligned buffer.
+    #[repr(C, align(16))]
+    struct Aligned([u8; 256]);
+
+    /// The aligned read is taken for an aligned body (the sequential fallback gives the same
+    /// sums, so the integration tests alone would not notice it going away), refused for an
+    /// unaligned one, and both reads agree with the word-by-word sum.
+    #[test]
+    fn aligned_bodies_take_the_aligned_read() {
+        let mut buf = Aligned([0; 256]);
+        for (i, b) in buf.0.iter_mut().enumerate() {
+            *b = u8::try_from(i % 251).unwrap().wrapping_mul(7);
+        }
+        let body = &buf.0[..];
+        let aligned = State::ZERO.rows::<AlignedQuad>(body);
+        assert!(aligned.is_some());
+        assert_eq!(State::ZERO.rows::<AlignedQuad>(&body[4..]), None);
+        assert_eq!(aligned, State::ZERO.rows::<[U32; 4]>(body));
+        assert_eq!(aligned, Some(State::ZERO.words(body)));
+        assert_eq!(State::ZERO.feed(body), State::ZERO.words(body));
+        assert_eq!(State::ZERO.feed(&body[4..]), State::ZERO.words(&body[4..]));
     }
 }

@@ -686,7 +686,7 @@ pub fn solve(req: &LayoutRequest) -> Result<Layout, LayoutError> {
 }
 
 /// The crate's own refusals (no data page), then the profile's validator and enable path on
-/// the block the writer produced ([`validate::check`](crate::validate::check), probe path,
+/// the block the writer produced ([`validate::check`], probe path,
 /// label-less namespace), then the derived values.
 fn accept(req: &LayoutRequest, geo: &Geometry) -> Result<Layout, LayoutError> {
     let calc = Calc {

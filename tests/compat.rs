@@ -6,6 +6,7 @@ use nvdimm_infoblock::compat::{
     self, check, ClaimedView, Features, FormatVersion, Namespace, Reader, RequiredVersion, Verdict,
     VersionSupport, MIN_VERSION_2019, PFN3_MODE_PMEM, PFN3_MODE_RAM,
 };
+use nvdimm_infoblock::validate::{self, Outcome, ProbePath};
 use nvdimm_infoblock::{
     DeviceKind, Era, Errno, InfoBlock, Mode, PfnInfo, Platform, Profile, Uuid, Version,
 };
@@ -733,6 +734,46 @@ fn downgrade_dropping_end_trunc_is_refused() {
         )
     );
     assert_eq!(after, (LEGACY_START + 2 * MIB, GIB - 2 * MIB));
+}
+
+/// Fuzz finding F7 (fuzz/regressions/upgrade-f7-*): a block whose `dataoff` and `end_trunc`
+/// exceed its namespace. Linux 4.6 has no small-namespace check and ppc64 takes the memmap
+/// from RAM when the altmap is short, so that kernel enables it with a device size that
+/// wrapped below zero: 16 MiB − end_trunc − dataoff = 64 KiB − 256 KiB. Dropping end_trunc
+/// (a downgrade to v1.0) would make the same kernel expose 16 MiB − 256 KiB instead, so the
+/// planner refuses every conversion of such a block.
+#[test]
+fn upgrade_of_a_block_with_no_data_in_the_namespace_is_refused() {
+    let ns = Namespace::labelless(0, 16 * MIB);
+    let mut i = info(DeviceKind::Fsdax, Version::V1_4, 256 * KIB, 4, Mode::PMEM);
+    i.end_trunc = 0xff_0000;
+    i.align = 0x100_0000;
+    let old = emit(&i);
+    let ppc = Profile::new(Era::V4_6, Platform::PPC64_HASH);
+    let outcome = validate::check(&old, &ns, &ProbePath::Probe, &ppc).unwrap();
+    let Outcome::Enabled(dev) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(dev.dev_size, (64 * KIB).wrapping_sub(256 * KIB));
+    assert_eq!(dev.dev_size, 0xffff_ffff_fffd_0000);
+    for target in FormatVersion::ALL {
+        let err = compat::plan_upgrade(&old, &ns, target).unwrap_err();
+        assert_eq!(
+            err,
+            compat::UpgradeError::NoDataInNamespace {
+                start_pad: 0,
+                dataoff: 256 * KIB,
+                end_trunc: 0xff_0000,
+                size: 16 * MIB,
+            },
+            "{target}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "start_pad 0x0 + dataoff 0x40000 + end_trunc 0xff0000 exceed the namespace size \
+             0x1000000: the block describes no data to keep in place"
+        );
+    }
 }
 
 #[test]

@@ -131,6 +131,25 @@ pub enum UpgradeError {
         /// Data start and size after.
         after: (u64, u64),
     },
+    /// The block places its data outside the namespace: `start_pad + dataoff + end_trunc`
+    /// (upstream) or `dataoff + end_trunc` (2019 v1.3) exceeds the namespace size, so it
+    /// describes no data to keep in place. Kernels without the 6.5 small-namespace check still
+    /// enable such a block, with a device size that wrapped below zero (fuzz finding F7:
+    /// Linux 4.6 on ppc64 enabled it with a size of 2^64 − 192 KiB), and a conversion that
+    /// drops a field changes that size, so no conversion of it is planned. Reported for the
+    /// old block; the conversions `plan_upgrade` makes never move an extent out of the
+    /// namespace, but the new block is checked the same way and reported with its values.
+    NoDataInNamespace {
+        /// `start_pad` as the conversion reads it (0 below v1.1), and 0 for a 2019 v1.3 block,
+        /// whose `dataoff` already counts it.
+        start_pad: u32,
+        /// `dataoff`.
+        dataoff: u64,
+        /// `end_trunc` as the conversion reads it (0 below v1.1).
+        end_trunc: u32,
+        /// Namespace size in bytes.
+        size: u64,
+    },
     /// The new block would place the data elsewhere than the old one, as their writers meant
     /// them (FORMAT.md §5.2 for upstream blocks: start + start_pad + dataoff; §5.3 for the 2019
     /// v1.3: start + dataoff), even if no reader loads both.
@@ -182,6 +201,17 @@ impl fmt::Display for UpgradeError {
                 before.1,
                 after.0,
                 after.1
+            ),
+            Self::NoDataInNamespace {
+                start_pad,
+                dataoff,
+                end_trunc,
+                size,
+            } => write!(
+                f,
+                "start_pad {start_pad:#x} + dataoff {dataoff:#x} + end_trunc {end_trunc:#x} \
+                 exceed the namespace size {size:#x}: the block describes no data to keep in \
+                 place"
             ),
             Self::MovesData { before, after } => write!(
                 f,
@@ -235,10 +265,12 @@ pub fn format_version(block: &InfoBlock) -> FormatVersion {
 /// * fields the target lacks are dropped; fields it adds take their defaults (`page_size`
 ///   4096, `page_struct_size` 64, as an x86_64 reader defaults them).
 ///
-/// The new block must describe the same data as the old one ([`data_extent`]); then every
-/// known reader checks both blocks.
+/// The old block must describe data inside the namespace and the new block the same data
+/// ([`data_extent`]); then every known reader checks both blocks.
 ///
 /// # Errors
+/// [`UpgradeError::NoDataInNamespace`] when the old block's paddings and `dataoff` exceed the
+/// namespace (old kernels enable such a block with a wrapped size that a conversion changes).
 /// [`UpgradeError::MovesData`] when the new block would describe other data (a downgrade that
 /// drops start_pad or end_trunc, or a 2019 block converted without its start_pad).
 /// [`UpgradeError::DataWouldMove`] when a reader that loads both blocks (and did not misread
@@ -258,10 +290,10 @@ pub fn plan_upgrade(
         .map_err(|_| UpgradeError::NotAnInfoBlock(not_an_info_block(block)))?;
     let new_info = convert(&info, source, target)?;
     let new_block = new_info.to_block().map_err(UpgradeError::Emit)?;
-    if let (Some(before), Some(after)) = (data_extent(&info, ns), data_extent(&new_info, ns)) {
-        if before != after {
-            return Err(UpgradeError::MovesData { before, after });
-        }
+    let before = data_extent(&info, ns).ok_or_else(|| no_data_in_namespace(&info, ns))?;
+    let after = data_extent(&new_info, ns).ok_or_else(|| no_data_in_namespace(&new_info, ns))?;
+    if before != after {
+        return Err(UpgradeError::MovesData { before, after });
     }
 
     let mut readers = [ReaderChange {
@@ -319,6 +351,20 @@ pub fn data_extent(info: &PfnInfo, ns: &Namespace) -> Option<(u64, u64)> {
         (first, first.checked_add(end_trunc)?)
     };
     Some((ns.start.checked_add(first_off)?, ns.size.checked_sub(used)?))
+}
+
+fn no_data_in_namespace(info: &PfnInfo, ns: &Namespace) -> UpgradeError {
+    UpgradeError::NoDataInNamespace {
+        // The 2019 v1.3 counts dataoff from the raw base, so start_pad is inside it.
+        start_pad: if info.min_version.is_some() {
+            0
+        } else {
+            info.start_pad
+        },
+        dataoff: info.dataoff,
+        end_trunc: info.end_trunc,
+        size: ns.size,
+    }
 }
 
 fn not_an_info_block(block: &InfoBlock) -> Reason {
