@@ -250,6 +250,7 @@ impl InfoBlock {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::{AlignedQuad, State};
     use zerocopy::little_endian::U32;

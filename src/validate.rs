@@ -1119,7 +1119,7 @@ fn section_rule(res: &Res, profile: &Profile) -> Result<(), Reason> {
 /// How `nd_pfn_validate` reads the block (FORMAT.md §3.7 steps 4, 5 and 7): signature,
 /// checksum, then the defaulting by minor version with the kernel's page size. Upstream
 /// kernels never read `min_version`, so the dialect is always upstream.
-fn kernel_parse_options(profile: &Profile) -> ParseOptions {
+pub(crate) fn kernel_parse_options(profile: &Profile) -> ParseOptions {
     ParseOptions {
         page_size: u32::try_from(profile.platform.page_size).unwrap_or(u32::MAX),
         dialect: DialectChoice::Upstream,

@@ -216,7 +216,11 @@ impl Features {
     /// (below that they are padding) or as the 2019 `min_version`.
     #[must_use]
     pub fn of_block(block: &InfoBlock) -> Self {
-        let intent = Intent::of(block);
+        Self::of_intent(&Intent::of(block))
+    }
+
+    /// [`Features::of_block`] from a block's intent.
+    pub(crate) fn of_intent(intent: &Intent) -> Self {
         let mut f = Self::empty();
         f.set(Self::START_PAD, intent.start_pad != 0);
         f.set(Self::END_TRUNC, intent.end_trunc != 0);
@@ -321,6 +325,27 @@ impl Intent {
             page_struct_size: upstream_v14.then(|| block.page_struct_size.get()),
             min_version: is_2019.then(|| block.raw_min_version()),
             stale_padding,
+        }
+    }
+
+    /// The intent of the upstream block equivalent to a 2019 v1.3 `block`: the same bytes with
+    /// `dataoff` replaced (by `dataoff - start_pad`), the mode mapped back to its upstream value
+    /// ([`pfn3_to_upstream`], never a `PFN3_MODE_*` value) and bytes 88..94 zeroed, so that it
+    /// reads as upstream v1.3 (equal to [`Intent::of`] of that block, which `compat` no longer
+    /// builds; unit-tested against it).
+    pub(crate) fn upstream_equivalent(block: &InfoBlock, dataoff: u64) -> Self {
+        Self {
+            version: block.version(),
+            dialect: Dialect::Upstream,
+            dataoff,
+            start_pad: block.start_pad.get(),
+            end_trunc: block.end_trunc.get(),
+            align: block.align.get(),
+            // Bytes 88..94 are zero in the equivalent block.
+            page_size: block.version().has_page_sizes().then_some(0),
+            page_struct_size: block.version().has_page_sizes().then_some(0),
+            min_version: None,
+            stale_padding: block.has_nonzero_padding(),
         }
     }
 }
@@ -437,8 +462,12 @@ impl ClaimedView {
     /// The claimed view of `block`.
     #[must_use]
     pub fn of_block(block: &InfoBlock) -> Self {
-        let intent = Intent::of(block);
-        let required = RequiredVersion::of_block(block);
+        Self::of_intent(Intent::of(block))
+    }
+
+    /// [`ClaimedView::of_block`] from a block's intent.
+    pub(crate) fn of_intent(intent: Intent) -> Self {
+        let required = RequiredVersion::of(Features::of_intent(&intent));
         let claimed = if intent.dialect == Dialect::MinVersion2019 {
             FormatVersion::V2019_1_3
         } else {

@@ -23,7 +23,23 @@ pub(crate) fn kernel_outcome(
     ns: &Namespace,
     profile: &Profile,
 ) -> KernelOutcome {
-    match validate::check(block, ns, &ProbePath::Probe, profile) {
+    outcome_of(validate::check(block, ns, &ProbePath::Probe, profile))
+}
+
+/// [`kernel_outcome`] of a block already read as the kernel reads it (signature and checksum
+/// known good): `info` as [`crate::model::PfnInfo::parse`] returns it with the upstream dialect
+/// and the profile's page size. Lets the checker judge a block it would otherwise have to
+/// build (and copy) just to have the validator parse it.
+pub(crate) fn kernel_outcome_of_info(
+    info: &crate::model::PfnInfo,
+    ns: &Namespace,
+    profile: &Profile,
+) -> KernelOutcome {
+    outcome_of(validate::check_info(info, ns, &ProbePath::Probe, profile))
+}
+
+fn outcome_of(outcome: Result<Outcome, validate::NamespaceError>) -> KernelOutcome {
+    match outcome {
         Err(e) => KernelOutcome::Rejected(Reason::Namespace(e)),
         Ok(Outcome::Raw { reason, errno }) => KernelOutcome::Raw(Reason::Kernel {
             reason,

@@ -289,26 +289,45 @@ pub fn plan_upgrade(
     let info = PfnInfo::parse(block, &options)
         .map_err(|_| UpgradeError::NotAnInfoBlock(not_an_info_block(block)))?;
     let new_info = convert(&info, source, target)?;
-    let new_block = new_info.to_block().map_err(UpgradeError::Emit)?;
-    let before = data_extent(&info, ns).ok_or_else(|| no_data_in_namespace(&info, ns))?;
-    let after = data_extent(&new_info, ns).ok_or_else(|| no_data_in_namespace(&new_info, ns))?;
-    if before != after {
-        return Err(UpgradeError::MovesData { before, after });
+    match (data_extent(&info, ns), data_extent(&new_info, ns)) {
+        (None, _) => return Err(no_data_in_namespace(&info, ns)),
+        (Some(_), None) => return Err(no_data_in_namespace(&new_info, ns)),
+        (Some(before), Some(after)) if before != after => {
+            return Err(UpgradeError::MovesData { before, after });
+        }
+        (Some(_), Some(_)) => {}
     }
-
-    let mut readers = [ReaderChange {
+    // The plan is built in place (the new block emitted into it, the verdicts written into
+    // its array) rather than assembled from locals at the end, which kept a second copy of
+    // its 13 KiB on the stack.
+    let unread = Verdict::Ignored(Reason::BadSignature);
+    let placeholder = Summary {
+        version: target,
+        dataoff: 0,
         reader: Reader::DataoffOnly,
-        before: Verdict::Ignored(Reason::BadSignature),
-        after: Verdict::Ignored(Reason::BadSignature),
-    }; 16];
-    for (slot, reader) in readers.iter_mut().zip(Reader::KNOWN) {
+        data_start: None,
+        data_size: None,
+    };
+    let mut plan = UpgradePlan {
+        target,
+        block: InfoBlock::zeroed(),
+        before: placeholder,
+        after: placeholder,
+        readers: [ReaderChange {
+            reader: Reader::DataoffOnly,
+            before: unread,
+            after: unread,
+        }; 16],
+    };
+    new_info.emit(&mut plan.block).map_err(UpgradeError::Emit)?;
+    for (slot, reader) in plan.readers.iter_mut().zip(Reader::KNOWN) {
         *slot = ReaderChange {
             reader,
             before: check(block, ns, &reader),
-            after: check(&new_block, ns, &reader),
+            after: check(&plan.block, ns, &reader),
         };
     }
-    for change in &readers {
+    for change in &plan.readers {
         let (Some(b), Some(a)) = (change.before.view(), change.after.view()) else {
             continue;
         };
@@ -324,17 +343,13 @@ pub fn plan_upgrade(
         }
     }
     let reference = Summary::reference_reader(target);
-    let verdict = check(&new_block, ns, &reference);
+    let verdict = check(&plan.block, ns, &reference);
     if !verdict.loads() || verdict.is_misread() {
         return Err(UpgradeError::TargetRefuses { target, verdict });
     }
-    Ok(UpgradePlan {
-        target,
-        before: Summary::of(block, source, ns),
-        after: Summary::of(&new_block, target, ns),
-        block: new_block,
-        readers,
-    })
+    plan.before = Summary::of(block, source, ns);
+    plan.after = Summary::of(&plan.block, target, ns);
+    Ok(plan)
 }
 
 /// The data a block describes, as its writer meant it: (physical start, length). Upstream
