@@ -7,7 +7,7 @@ use super::features::{
     FormatVersion, Intent,
 };
 use super::kernel::{kernel_outcome, kernel_outcome_of_info, KernelOutcome};
-use crate::model::{DeviceKind, Dialect, DialectChoice, ParseOptions, PfnInfo};
+use crate::model::{DeviceKind, Dialect, ParseOptions, PfnInfo};
 use crate::profile::{Era, Platform, Profile};
 use crate::raw::{InfoBlock, Mode};
 use crate::validate::{self, Errno, Namespace, NamespaceError, Stage};
@@ -860,19 +860,18 @@ fn check_min_version(block: &InfoBlock, ns: &Namespace, level: u16) -> Verdict {
     // it (upstream dialect; it verifies, its checksum being recomputed) to the value `read`
     // gives below, and its intent is `Intent::upstream_equivalent` (unit-tested against the
     // built block in this module).
-    let read = |page_size: u32| {
-        let options = ParseOptions {
-            page_size,
-            dialect: DialectChoice::Upstream,
-            verify_checksum: false,
-        };
-        PfnInfo::parse(block, &options).map(|mut info| {
+    let kernel_read = ParseOptions {
+        verify_checksum: false,
+        ..validate::kernel_parse_options(&profile)
+    };
+    let read = |options: &ParseOptions| {
+        PfnInfo::parse(block, options).map(|mut info| {
             info.dataoff = legacy_dataoff;
             info.mode = pfn3_to_upstream(block.mode());
             info
         })
     };
-    let outcome = match read(validate::kernel_parse_options(&profile).page_size) {
+    let outcome = match read(&kernel_read) {
         Ok(info) => kernel_outcome_of_info(&info, ns, &profile),
         // Not reached: the signature was checked above.
         Err(_) => return Verdict::Ignored(Reason::BadSignature),
@@ -882,7 +881,12 @@ fn check_min_version(block: &InfoBlock, ns: &Namespace, level: u16) -> Verdict {
         KernelOutcome::Rejected(r) => Verdict::Refused(r),
         KernelOutcome::Enabled(view) => {
             let mut caveats = Caveats::default();
-            if let Ok(info) = read(4096) {
+            // The caveats read it with 4 KiB pages, as for every other block.
+            let caveat_read = ParseOptions {
+                page_size: 4096,
+                ..kernel_read
+            };
+            if let Ok(info) = read(&caveat_read) {
                 let claimed =
                     ClaimedView::of_intent(Intent::upstream_equivalent(block, legacy_dataoff));
                 push_common_kernel_caveats(&mut caveats, &claimed, &info, &view, &profile);
