@@ -1365,17 +1365,56 @@ fn usable_size(res: &Res, info: &PfnInfo) -> u64 {
         .wrapping_sub(u64_of(info.end_trunc))
 }
 
+/// The page arithmetic of a platform, worked out once per enable: `PHYS_PFN` and the page
+/// counts the memmap rules divide by.
+#[derive(Clone, Copy)]
+struct Pages {
+    /// `PAGE_SHIFT`: the trailing zeros of the page size (64 for a page size of 0).
+    shift: u32,
+    /// All ones, or 0 when the page size is 0: every pfn is then 0 (a shift by 64 would
+    /// otherwise wrap to a shift by 0).
+    mask: u64,
+    /// Pages per memory section, at least 1.
+    per_section: u64,
+    /// Pages per sub-section (`PAGES_PER_SUBSECTION`), at least 1.
+    per_subsection: u64,
+}
+
+impl Pages {
+    fn of(profile: &Profile) -> Self {
+        let platform = &profile.platform;
+        let shift = platform.page_size.trailing_zeros();
+        let mask = if platform.page_size == 0 { 0 } else { u64::MAX };
+        let per_section = arith::div(platform.section_size, platform.page_size)
+            .unwrap_or(1)
+            .max(1);
+        let pages = Self {
+            shift,
+            mask,
+            per_section,
+            per_subsection: 1,
+        };
+        Self {
+            per_subsection: pages.pfn(SUBSECTION_SIZE).max(1),
+            ..pages
+        }
+    }
+
+    /// `PHYS_PFN(x)`: `x >> PAGE_SHIFT`.
+    fn pfn(self, x: u64) -> u64 {
+        // `shift` is below 64 unless the page size is 0, and then `mask` is 0.
+        x.wrapping_shr(self.shift) & self.mask
+    }
+}
+
 /// `__nvdimm_setup_pfn` and the mapping it sets up (FORMAT.md §5.1).
 fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Reason> {
     let info = v.info;
-    let platform = &profile.platform;
-    let page_size = platform.page_size;
-    let page_shift = page_size.trailing_zeros();
+    let pages = Pages::of(profile);
     let reserve = profile.info_block_reserve();
     let range_len = usable_size(res, info);
     // __nvdimm_setup_pfn: range.start = res.start + start_pad (u64, wraps).
     let base = res.start.wrapping_add(u64_of(info.start_pad));
-    let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
 
     // nd_pfn_init -> nd_pfn_clear_memmap_errors (5.5+, PMEM mode): re-enables the namespace
     // for `dataoff` bytes; a 0-byte devm_request_mem_region fails.
@@ -1398,11 +1437,11 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
     } else {
         // __nvdimm_setup_pfn: `range_len(range) - offset`, u64, wraps on 6.1 when the
         // paddings leave less than dataoff.
-        let pages = phys_pfn(range_len.wrapping_sub(info.dataoff));
+        let count = pages.pfn(range_len.wrapping_sub(info.dataoff));
         if profile.rules.runtime_npfns_section_aligned {
-            align_up(pages, pages_per_section(profile)).unwrap_or(pages)
+            align_up(count, pages.per_section).unwrap_or(count)
         } else {
-            pages
+            count
         }
     };
 
@@ -1433,17 +1472,19 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
             end: range_end,
         });
     }
-    if phys_pfn(range_end) < phys_pfn(base) {
+    let first_pfn = pages.pfn(base);
+    if pages.pfn(range_end) < first_pfn {
         return Err(Reason::RangeInverted {
             start: base,
             end: range_end,
         });
     }
 
+    let range_pages = pages.pfn(range_len);
     if info.mode == Mode::PMEM {
-        check_altmap(info.dataoff, base, range_len, profile)?;
+        check_altmap(info.dataoff, first_pfn, range_pages, pages, profile)?;
     } else {
-        check_pfn_span(base, range_len, profile)?;
+        check_pfn_span(first_pfn, range_pages, pages, profile)?;
     }
 
     Ok(Enabled {
@@ -1462,11 +1503,6 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
     })
 }
 
-fn pages_per_section(profile: &Profile) -> u64 {
-    let p = &profile.platform;
-    arith::div(p.section_size, p.page_size).unwrap_or(1).max(1)
-}
-
 fn align_up(x: u64, a: u64) -> Option<u64> {
     let mask = a.checked_sub(1)?;
     x.checked_add(mask).map(|v| v & !mask)
@@ -1477,21 +1513,18 @@ fn align_down(x: u64, a: u64) -> u64 {
 }
 
 /// `check_pfn_span` in `__add_pages` (5.3+, sub-section hotplug with SPARSEMEM_VMEMMAP): the
-/// hot-added range must start and end on the sub-section grid. Before 5.3 `memremap_pages`
-/// hot-added whole sections around the range, which are aligned by construction.
-fn check_pfn_span(base: u64, range_len: u64, profile: &Profile) -> Result<(), Reason> {
+/// hot-added range (`pfn`, `count` pages) must start and end on the sub-section grid. Before
+/// 5.3 `memremap_pages` hot-added whole sections around the range, which are aligned by
+/// construction.
+fn check_pfn_span(pfn: u64, count: u64, pages: Pages, profile: &Profile) -> Result<(), Reason> {
     if profile.rules.runtime_npfns_section_aligned {
         return Ok(());
     }
-    let page_shift = profile.platform.page_size.trailing_zeros();
-    let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
-    let pfn = phys_pfn(base);
-    let pages = phys_pfn(range_len);
-    let granule_pages = phys_pfn(SUBSECTION_SIZE).max(1);
-    if !is_aligned(pfn, granule_pages) || !is_aligned(pages, granule_pages) {
+    let granule_pages = pages.per_subsection;
+    if !is_aligned(pfn, granule_pages) || !is_aligned(count, granule_pages) {
         return Err(Reason::HotplugMisaligned {
             pfn,
-            pages,
+            pages: count,
             granule_pages,
         });
     }
@@ -1499,38 +1532,43 @@ fn check_pfn_span(base: u64, range_len: u64, profile: &Profile) -> Result<(), Re
 }
 
 /// The PMEM-mode altmap and the memmap it must hold (FORMAT.md §5.1; x86_64 vmemmap model,
-/// see the module docs).
-fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> Result<(), Reason> {
+/// see the module docs), for the pfn range of `range_pages` pages from `first_pfn`.
+fn check_altmap(
+    dataoff: u64,
+    first_pfn: u64,
+    range_pages: u64,
+    pages: Pages,
+    profile: &Profile,
+) -> Result<(), Reason> {
     let platform = &profile.platform;
-    let page_shift = platform.page_size.trailing_zeros();
-    let phys_pfn = |x: u64| x.checked_shr(page_shift).unwrap_or(0);
     let reserve = profile.info_block_reserve();
-    let reserve_pages = phys_pfn(reserve);
-    let pps = pages_per_section(profile);
-    let first_pfn = phys_pfn(base);
-    let range_pages = phys_pfn(range_len);
-    // init_altmap_base: the altmap starts at the sub-section (5.3+) or section (older) below.
-    let granule = if profile.rules.runtime_npfns_section_aligned {
+    let pps = pages.per_section;
+    // init_altmap_base: the altmap starts at the sub-section (5.3+) or section (older) below
+    // the range. The pages memremap_pages hot-adds, and whose memmap vmemmap_populate maps:
+    // before 5.3 whole sections from the section below the range start up to the section
+    // above its end (so the altmap base, also rounded down to a section, always matches);
+    // from 5.3 exactly the range.
+    let whole_sections = profile.rules.runtime_npfns_section_aligned;
+    let granule = if whole_sections {
         pps
     } else {
-        phys_pfn(SUBSECTION_SIZE).max(1)
+        pages.per_subsection
     };
+    // The distance from the altmap base up to the range, `first_pfn - base_pfn`.
+    let lead = first_pfn & granule.wrapping_sub(1);
     let base_pfn = align_down(first_pfn, granule);
-    // The pages memremap_pages hot-adds: before 5.3 whole sections from the section below
-    // the range start up to the section above its end (so the altmap base, also rounded
-    // down to a section, always matches); from 5.3 exactly the range.
-    let end_pfn = first_pfn.saturating_add(range_pages);
-    let (hot_start, hot_pages) = if profile.rules.runtime_npfns_section_aligned {
+    let (hot_start, hot_pages) = if whole_sections {
+        let end_pfn = first_pfn.saturating_add(range_pages);
         let hot_end = align_up(end_pfn, pps).unwrap_or(u64::MAX);
         (base_pfn, hot_end.saturating_sub(base_pfn))
     } else {
         (first_pfn, range_pages)
     };
     // init_altmap_reserve: reserve pages plus the distance from the altmap base.
-    let altmap_reserve = reserve_pages.saturating_add(first_pfn.saturating_sub(base_pfn));
+    let altmap_reserve = pages.pfn(reserve).saturating_add(lead);
     // __nvdimm_setup_pfn: `altmap->free = PHYS_PFN(offset - reserve)`, u64, wraps when
     // dataoff is below the reserve (then __add_pages refuses the altmap).
-    let free = phys_pfn(dataoff.wrapping_sub(reserve));
+    let free = pages.pfn(dataoff.wrapping_sub(reserve));
     // __add_pages: "memory add fail, invalid altmap".
     let offset_pages = altmap_reserve.saturating_add(free);
     let base_mismatch = base_pfn != hot_start;
@@ -1542,7 +1580,7 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
         });
     }
     // __add_pages checks the span after the altmap.
-    check_pfn_span(base, range_len, profile)?;
+    check_pfn_span(first_pfn, range_pages, pages, profile)?;
     // ppc64's vmemmap_populate takes a block from system RAM when the altmap cannot supply
     // it ("altmap block allocation failed, falling back to system memory"): the memmap
     // always fits.
@@ -1558,13 +1596,8 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     // otherwise base pages shared by the contiguous memmap of neighbouring sections (arm64
     // with 64 KiB pages: 512 KiB of memmap per section; UNCONFIRMED). Each block is aligned
     // to its own size in pfns.
-    let (mapped_first, mapped_end) = if profile.rules.runtime_npfns_section_aligned {
-        (hot_start, hot_start.saturating_add(hot_pages))
-    } else {
-        (first_pfn, end_pfn)
-    };
-    let first_full = align_up(mapped_first, pps).unwrap_or(u64::MAX);
-    let last_full = align_down(mapped_end, pps);
+    let first_full = align_up(hot_start, pps).unwrap_or(u64::MAX);
+    let last_full = align_down(hot_start.saturating_add(hot_pages), pps);
     let full_sections = arith::div(last_full.saturating_sub(first_full), pps).unwrap_or(0);
     if full_sections == 0 {
         return Ok(());
@@ -1581,7 +1614,7 @@ fn check_altmap(dataoff: u64, base: u64, range_len: u64, profile: &Profile) -> R
     let blocks = arith::div(memmap_bytes, block_bytes).map_or(1, |q| {
         q.saturating_add(u64::from(arith::rem(memmap_bytes, block_bytes) != Some(0)))
     });
-    let block_pages = phys_pfn(block_bytes).max(1);
+    let block_pages = pages.pfn(block_bytes).max(1);
     let next = base_pfn.saturating_add(altmap_reserve);
     let pad = align_up(next, block_pages)
         .unwrap_or(u64::MAX)
