@@ -3,6 +3,7 @@
 //!
 //! `cargo bench --bench block`; figures and machine in BENCHMARKS.md.
 
+use std::cell::RefCell;
 use std::hint::black_box;
 
 use criterion::{criterion_group, Criterion};
@@ -13,58 +14,148 @@ use nvdimm_infoblock::{
 };
 
 /// A real block: `ndctl write-infoblock -m fsdax -a 2M` of a 1 GiB namespace (ndctl 76;
-/// tests/data/ndctl/fsdax-1G-default.bin, bytes 0..8192 of the image).
+/// tests/data/ndctl/fsdax-1G-default.bin, bytes 0..8192 of the image: the namespace head).
 const HEAD: &[u8] = include_bytes!("../tests/data/ndctl/fsdax-1G-default.bin");
 
-/// A block in a 16-byte-aligned buffer.
-#[repr(C, align(16))]
-struct Aligned(InfoBlock);
+/// A 64-byte-aligned buffer for a copy of [`HEAD`] at a chosen offset.
+#[repr(C, align(64))]
+struct Page([u8; 8192 + 64]);
+
+/// A copy of the namespace head whose block (at byte 4096) starts `offset` bytes after a
+/// 64-byte boundary.
+struct Head {
+    page: Box<Page>,
+    offset: usize,
+}
+
+impl Head {
+    fn at(offset: usize) -> Self {
+        let mut page = Box::new(Page([0; 8192 + 64]));
+        page.0[offset..offset + HEAD.len()].copy_from_slice(HEAD);
+        Self { page, offset }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.page.0[self.offset..self.offset + HEAD.len()]
+    }
+
+    fn block(&self) -> &InfoBlock {
+        InfoBlock::from_namespace_head(self.bytes()).unwrap()
+    }
+}
+
+/// Everything the cases read: the head at two placements, and the call arguments.
+struct Fixture {
+    /// The block 1 byte past a 16-byte boundary: the checksum's unaligned path.
+    unaligned: Head,
+    /// The block at a 16-byte boundary, as a block read into a page buffer is.
+    aligned: Head,
+    info: PfnInfo,
+    profile: Profile,
+    ns: Namespace,
+    request: LayoutRequest,
+    /// Where `emit` writes (the only case that writes): the block of an aligned head.
+    out: RefCell<Head>,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let unaligned = Head::at(1);
+        let info = PfnInfo::parse(unaligned.block(), &ParseOptions::DEFAULT).unwrap();
+        let profile = Profile::NEWEST_X86_64;
+        let fixture = Self {
+            unaligned,
+            aligned: Head::at(0),
+            info,
+            profile,
+            ns: Namespace::labelless(1 << 32, 1 << 30),
+            request: LayoutRequest::new(profile, 1 << 30, DeviceKind::Fsdax, Mode::PMEM)
+                .with_start(1 << 32)
+                .with_align(Some(2 << 20)),
+            out: RefCell::new(Head::at(0)),
+        };
+        for head in [&fixture.unaligned, &fixture.aligned] {
+            assert_eq!(check_enabled(&fixture, head.block()), 1);
+        }
+        assert!(solve(&fixture.request).is_ok());
+        fixture
+    }
+}
+
+/// `validate::check` of `block` in the fixture's namespace: 1 when it is enabled.
+fn check_enabled(f: &Fixture, block: &InfoBlock) -> u64 {
+    let o = check(
+        black_box(block),
+        black_box(&f.ns),
+        &ProbePath::Probe,
+        &f.profile,
+    )
+    .unwrap();
+    u64::from(matches!(o, Outcome::Enabled(_)))
+}
+
+/// `compute_checksum` of the block of `head`.
+fn checksum_alone(head: &Head) -> u64 {
+    black_box(head.block()).compute_checksum()
+}
+
+/// A case: criterion's name, the `--min-ratio` label, and the call.
+type Case = (&'static str, &'static str, fn(&Fixture) -> u64);
+
+/// Every case both harnesses time, in the order `--min-ratio` prints them: first on the
+/// unaligned copy, then (from [`FIRST_ALIGNED`]) on the aligned one.
+const CASES: [Case; 10] = [
+    ("checksum-alone", "checksum-alone", |f| {
+        checksum_alone(&f.unaligned)
+    }),
+    ("nd_fletcher64-4096", "nd_fletcher64-4096", |f| {
+        let bytes = zerocopy::IntoBytes::as_bytes(f.unaligned.block());
+        nvdimm_infoblock::nd_fletcher64(black_box(bytes))
+    }),
+    ("parse+verify", "parse+verify", |f| {
+        let parsed = parse(black_box(f.unaligned.bytes()), &ParseOptions::DEFAULT);
+        parsed.unwrap().info.npfns
+    }),
+    ("parse+verify+validate", "parse+verify+validate", |f| {
+        let parsed = parse(black_box(f.unaligned.bytes()), &ParseOptions::DEFAULT);
+        check_enabled(f, parsed.unwrap().block)
+    }),
+    ("check", "check", |f| check_enabled(f, f.unaligned.block())),
+    ("emit", "emit", |f| {
+        let mut out = f.out.borrow_mut();
+        let block = InfoBlock::from_bytes_mut(&mut out.page.0[4096..8192]).unwrap();
+        black_box(&f.info).emit(black_box(block)).unwrap();
+        block.checksum.get()
+    }),
+    ("solve", "solve", |f| {
+        solve(black_box(&f.request)).unwrap().dataoff
+    }),
+    ("checksum-alone-aligned", "checksum-alone, aligned", |f| {
+        checksum_alone(&f.aligned)
+    }),
+    ("parse+verify-aligned", "parse+verify, aligned", |f| {
+        let parsed = parse(black_box(f.aligned.bytes()), &ParseOptions::DEFAULT);
+        parsed.unwrap().info.npfns
+    }),
+    ("check-aligned", "check, aligned", |f| {
+        check_enabled(f, f.aligned.block())
+    }),
+];
+
+/// The first case that reads the aligned copy.
+const FIRST_ALIGNED: usize = 7;
 
 fn one_block(c: &mut Criterion) {
-    let block = InfoBlock::from_namespace_head(HEAD).unwrap();
-    let info = PfnInfo::parse(block, &ParseOptions::DEFAULT).unwrap();
-    let profile = Profile::NEWEST_X86_64;
-    let ns = Namespace::labelless(1 << 32, 1 << 30);
-    let outcome = check(block, &ns, &ProbePath::Probe, &profile).unwrap();
-    assert!(matches!(outcome, Outcome::Enabled(_)), "{outcome:?}");
-    let request = LayoutRequest::new(profile, 1 << 30, DeviceKind::Fsdax, Mode::PMEM)
-        .with_start(1 << 32)
-        .with_align(Some(2 << 20));
-    assert!(solve(&request).is_ok());
-
+    let fixture = Fixture::new();
     let mut g = c.benchmark_group("block");
-    g.bench_function("checksum-alone", |b| {
-        b.iter(|| black_box(block).compute_checksum())
-    });
-    g.bench_function("parse+verify", |b| {
-        b.iter(|| parse(black_box(HEAD), &ParseOptions::DEFAULT).map(|p| p.info))
-    });
-    g.bench_function("parse+verify+validate", |b| {
-        b.iter(|| {
-            let parsed = parse(black_box(HEAD), &ParseOptions::DEFAULT).unwrap();
-            check(parsed.block, black_box(&ns), &ProbePath::Probe, &profile)
-        })
-    });
-    g.bench_function("check", |b| {
-        b.iter(|| {
-            check(
-                black_box(block),
-                black_box(&ns),
-                &ProbePath::Probe,
-                &profile,
-            )
-        })
-    });
-    let mut out = InfoBlock::zeroed();
-    g.bench_function("emit", |b| {
-        b.iter(|| black_box(&info).emit(black_box(&mut out)))
-    });
-    g.bench_function("solve", |b| b.iter(|| solve(black_box(&request))));
+    for (id, _, call) in CASES {
+        g.bench_function(id, |b| b.iter(|| call(&fixture)));
+    }
     g.bench_function("compat-check-16-readers", |b| {
         b.iter(|| {
             Reader::KNOWN
                 .iter()
-                .map(|r| compat::check(black_box(block), &ns, r).loads())
+                .map(|r| compat::check(black_box(fixture.aligned.block()), &fixture.ns, r).loads())
                 .filter(|l| *l)
                 .count()
         })
@@ -78,78 +169,35 @@ mod min_time;
 
 /// `cargo bench --bench block -- --min-ratio`: the same calls, interleaved, minimum of rounds.
 fn min_ratio() {
-    let block = InfoBlock::from_namespace_head(HEAD).unwrap();
-    let info = PfnInfo::parse(block, &ParseOptions::DEFAULT).unwrap();
-    let profile = Profile::NEWEST_X86_64;
-    let ns = Namespace::labelless(1 << 32, 1 << 30);
-    let request = LayoutRequest::new(profile, 1 << 30, DeviceKind::Fsdax, Mode::PMEM)
-        .with_start(1 << 32)
-        .with_align(Some(2 << 20));
-    let mut out = InfoBlock::zeroed();
-    let mut checksum = || black_box(block).compute_checksum();
-    let mut parse_verify = || {
-        let p = parse(black_box(HEAD), &ParseOptions::DEFAULT).unwrap();
-        p.info.npfns
-    };
-    let mut parse_verify_validate = || {
-        let p = parse(black_box(HEAD), &ParseOptions::DEFAULT).unwrap();
-        let o = check(p.block, black_box(&ns), &ProbePath::Probe, &profile).unwrap();
-        u64::from(matches!(o, Outcome::Enabled(_)))
-    };
-    let mut check_only = || {
-        let o = check(
-            black_box(block),
-            black_box(&ns),
-            &ProbePath::Probe,
-            &profile,
-        )
-        .unwrap();
-        u64::from(matches!(o, Outcome::Enabled(_)))
-    };
-    let mut emit = || {
-        black_box(&info).emit(black_box(&mut out)).unwrap();
-        out.checksum.get()
-    };
-    let mut solve_one = || solve(black_box(&request)).unwrap().dataoff;
-    let bytes = zerocopy::IntoBytes::as_bytes(block);
-    let mut fletcher = || nvdimm_infoblock::nd_fletcher64(black_box(bytes));
-    // The same block in a 16-byte-aligned buffer, as a block read into a page buffer is (the
-    // static above lands wherever the linker puts it; its address is printed).
-    let aligned: Box<Aligned> = Box::new(Aligned(block.clone()));
-    let aligned = &aligned.0;
-    let mut checksum_aligned = || black_box(aligned).compute_checksum();
-    let mut check_aligned = || {
-        let o = check(
-            black_box(aligned),
-            black_box(&ns),
-            &ProbePath::Probe,
-            &profile,
-        )
-        .unwrap();
-        u64::from(matches!(o, Outcome::Enabled(_)))
-    };
-    let mut fns: [(&str, &mut dyn FnMut() -> u64); 9] = [
-        ("checksum-alone", &mut checksum),
-        ("nd_fletcher64-4096", &mut fletcher),
-        ("parse+verify", &mut parse_verify),
-        ("parse+verify+validate", &mut parse_verify_validate),
-        ("check", &mut check_only),
-        ("emit", &mut emit),
-        ("solve", &mut solve_one),
-        ("checksum-alone, aligned", &mut checksum_aligned),
-        ("check, aligned", &mut check_aligned),
-    ];
+    let fixture = Fixture::new();
     println!(
-        "block at address 16·k+{} (static), aligned copy at 16·k+{}",
-        std::ptr::from_ref(block) as usize % 16,
-        std::ptr::from_ref(aligned) as usize % 16
+        "block at 16·k+{} (unaligned copy), 16·k+{} (aligned copy)",
+        std::ptr::from_ref(fixture.unaligned.block()) as usize % 16,
+        std::ptr::from_ref(fixture.aligned.block()) as usize % 16
     );
-    let best = min_time::min_ns(&mut fns, 3000, 16);
-    for (k, (name, _)) in fns.iter().enumerate() {
+    // One closure type for every case: `call` is its captured value.
+    let mut calls: Vec<_> = CASES
+        .iter()
+        .map(|&(_, _, call)| {
+            let fixture = &fixture;
+            move || call(fixture)
+        })
+        .collect();
+    let mut timed: Vec<(&str, &mut dyn FnMut() -> u64)> = CASES
+        .iter()
+        .zip(calls.iter_mut())
+        .map(|((_, label, _), f)| (*label, f as &mut dyn FnMut() -> u64))
+        .collect();
+    let best = min_time::min_ns(&mut timed, 3000, 16);
+    for (k, (_, label, _)) in CASES.iter().enumerate() {
         // The aligned rows are compared with the checksum of the same aligned block.
-        let base = if k >= 7 { best[7] } else { best[0] };
+        let base = if k >= FIRST_ALIGNED {
+            best[FIRST_ALIGNED]
+        } else {
+            best[0]
+        };
         println!(
-            "{name:24} min {:8.1} ns   x its checksum-alone {:5.2}",
+            "{label:24} min {:8.1} ns   x its checksum-alone {:5.2}",
             best[k],
             best[k] / base
         );

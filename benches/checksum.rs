@@ -105,44 +105,102 @@ fn assert_agree(aligned: &[u8], word: &[u8], unaligned: &[u8]) {
     assert_eq!(plain_sum_aligned(aligned), plain_sum(aligned));
 }
 
+/// Where a case reads the bench block.
+#[derive(Clone, Copy)]
+enum Place {
+    /// At a 16-byte boundary.
+    Aligned,
+    /// 4 bytes past one.
+    Word,
+    /// 1 byte past one.
+    Unaligned,
+}
+
+/// A case: criterion's name, the `--min-ratio` label, the placement and the function.
+type Case = (&'static str, &'static str, Place, fn(&[u8]) -> u64);
+
+/// Every function measured, in the order `--min-ratio` prints them: criterion's name, the
+/// label `--min-ratio` prints, the placement of the block and the function. Both harnesses
+/// call each function through its pointer, so every one is measured out of line alike.
+const CASES: [Case; 7] = [
+    (
+        "nd_fletcher64",
+        "nd_fletcher64",
+        Place::Aligned,
+        nd_fletcher64,
+    ),
+    (
+        "reference-loop",
+        "reference loop",
+        Place::Aligned,
+        reference,
+    ),
+    (
+        "plain-sum-floor",
+        "plain sum (floor)",
+        Place::Aligned,
+        |b| u64::from(plain_sum_aligned(b)),
+    ),
+    (
+        "nd_fletcher64-word-aligned",
+        "nd_fletcher64",
+        Place::Word,
+        nd_fletcher64,
+    ),
+    (
+        "nd_fletcher64-unaligned",
+        "nd_fletcher64",
+        Place::Unaligned,
+        nd_fletcher64,
+    ),
+    (
+        "plain-sum-floor-unaligned",
+        "plain sum, unaligned rows",
+        Place::Unaligned,
+        |b| u64::from(plain_sum(b)),
+    ),
+    ("plain-sum-naive", "plain sum, naive", Place::Aligned, |b| {
+        u64::from(plain_sum_naive(b))
+    }),
+];
+
+/// The three placements of the bench block (their pages must outlive the slices).
+struct Blocks {
+    pages: [Box<Page>; 3],
+}
+
+impl Blocks {
+    fn new() -> Self {
+        let blocks = Self {
+            pages: [block(0), block(4), block(1)],
+        };
+        let [aligned, word, unaligned] =
+            [Place::Aligned, Place::Word, Place::Unaligned].map(|place| blocks.at(place));
+        assert_agree(aligned, word, unaligned);
+        blocks
+    }
+
+    fn at(&self, place: Place) -> &[u8] {
+        match place {
+            Place::Aligned => bytes(&self.pages[0], 0),
+            Place::Word => bytes(&self.pages[1], 4),
+            Place::Unaligned => bytes(&self.pages[2], 1),
+        }
+    }
+}
+
 fn checksum(c: &mut Criterion) {
-    let pages = [block(0), block(4), block(1)];
-    let [aligned, word, unaligned] = [
-        bytes(&pages[0], 0),
-        bytes(&pages[1], 4),
-        bytes(&pages[2], 1),
-    ];
-    assert_agree(aligned, word, unaligned);
+    let blocks = Blocks::new();
     let mut g = c.benchmark_group("checksum-4096");
     g.throughput(Throughput::Bytes(4096));
-    g.bench_function("nd_fletcher64", |b| {
-        b.iter(|| nd_fletcher64(black_box(aligned)))
-    });
-    g.bench_function("nd_fletcher64-word-aligned", |b| {
-        b.iter(|| nd_fletcher64(black_box(word)))
-    });
-    g.bench_function("nd_fletcher64-unaligned", |b| {
-        b.iter(|| nd_fletcher64(black_box(unaligned)))
-    });
-    g.bench_function("reference-loop", |b| {
-        b.iter(|| reference(black_box(aligned)))
-    });
-    g.bench_function("plain-sum-floor", |b| {
-        b.iter(|| plain_sum_aligned(black_box(aligned)))
-    });
-    g.bench_function("plain-sum-floor-unaligned", |b| {
-        b.iter(|| plain_sum(black_box(unaligned)))
-    });
-    g.bench_function("plain-sum-naive", |b| {
-        b.iter(|| plain_sum_naive(black_box(aligned)))
-    });
+    for (id, _, place, f) in CASES {
+        let data = blocks.at(place);
+        g.bench_function(id, |b| b.iter(|| f(black_box(data))));
+    }
     g.finish();
 }
 
 criterion_group!(benches, checksum);
-
-/// A function under test, the bytes it reads, and the call that `min_time` times.
-type Timed<'a> = (&'static str, &'a [u8], &'a mut dyn FnMut() -> u64);
 
 /// Interleaved minimum-of-rounds timing of the same functions (`cargo bench --bench checksum
 /// -- --min-ratio`): each round times 64 calls of each function back to back, and the
@@ -150,48 +208,25 @@ type Timed<'a> = (&'static str, &'a [u8], &'a mut dyn FnMut() -> u64);
 /// are stable where criterion's means are not. Ratios are to the reference loop and to the
 /// aligned plain sum (the floor), both on the aligned block.
 fn min_ratio() {
-    let pages = [block(0), block(4), block(1)];
-    let [aligned, word, unaligned] = [
-        bytes(&pages[0], 0),
-        bytes(&pages[1], 4),
-        bytes(&pages[2], 1),
-    ];
-    assert_agree(aligned, word, unaligned);
-    let mut fns: [Timed; 7] = [
-        ("nd_fletcher64", aligned, &mut || {
-            nd_fletcher64(black_box(aligned))
-        }),
-        ("reference loop", aligned, &mut || {
-            reference(black_box(aligned))
-        }),
-        ("plain sum (floor)", aligned, &mut || {
-            u64::from(plain_sum_aligned(black_box(aligned)))
-        }),
-        ("nd_fletcher64", word, &mut || {
-            nd_fletcher64(black_box(word))
-        }),
-        ("nd_fletcher64", unaligned, &mut || {
-            nd_fletcher64(black_box(unaligned))
-        }),
-        ("plain sum, unaligned rows", unaligned, &mut || {
-            u64::from(plain_sum(black_box(unaligned)))
-        }),
-        ("plain sum, naive", aligned, &mut || {
-            u64::from(plain_sum_naive(black_box(aligned)))
-        }),
-    ];
-    let places: Vec<(&str, usize)> = fns
+    let blocks = Blocks::new();
+    // One closure type for every case: `f` and `data` are its captured values.
+    let mut calls: Vec<_> = CASES
         .iter()
-        .map(|(name, data, _)| (*name, data.as_ptr() as usize % 16))
+        .map(|&(_, _, place, f)| {
+            let data = blocks.at(place);
+            move || f(black_box(data))
+        })
         .collect();
-    let mut timed: Vec<(&str, &mut dyn FnMut() -> u64)> = fns
-        .iter_mut()
-        .map(|(name, _, f)| (*name, &mut **f))
+    let mut timed: Vec<(&str, &mut dyn FnMut() -> u64)> = CASES
+        .iter()
+        .zip(calls.iter_mut())
+        .map(|((_, label, _, _), f)| (*label, f as &mut dyn FnMut() -> u64))
         .collect();
     let best = min_time::min_ns(&mut timed, 3000, 64);
-    for (k, (name, at)) in places.into_iter().enumerate() {
+    for (k, (_, label, place, _)) in CASES.iter().enumerate() {
+        let at = blocks.at(*place).as_ptr() as usize % 16;
         println!(
-            "{name:26} at 16·k+{at:<2} min {:7.1} ns   x reference {:5.2}   x floor {:5.2}",
+            "{label:26} at 16·k+{at:<2} min {:7.1} ns   x reference {:5.2}   x floor {:5.2}",
             best[k],
             best[1] / best[k],
             best[k] / best[2]
