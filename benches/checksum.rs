@@ -116,6 +116,11 @@ enum Place {
     Unaligned,
 }
 
+/// The label of the reference loop, the base of the "x reference" column.
+const REFERENCE: &str = "reference loop";
+/// The label of the aligned plain sum, the base of the "x floor" column.
+const FLOOR: &str = "plain sum (floor)";
+
 /// A case: criterion's name, the `--min-ratio` label, the placement and the function.
 type Case = (&'static str, &'static str, Place, fn(&[u8]) -> u64);
 
@@ -129,18 +134,10 @@ const CASES: [Case; 7] = [
         Place::Aligned,
         nd_fletcher64,
     ),
-    (
-        "reference-loop",
-        "reference loop",
-        Place::Aligned,
-        reference,
-    ),
-    (
-        "plain-sum-floor",
-        "plain sum (floor)",
-        Place::Aligned,
-        |b| u64::from(plain_sum_aligned(b)),
-    ),
+    ("reference-loop", REFERENCE, Place::Aligned, reference),
+    ("plain-sum-floor", FLOOR, Place::Aligned, |b| {
+        u64::from(plain_sum_aligned(b))
+    }),
     (
         "nd_fletcher64-word-aligned",
         "nd_fletcher64",
@@ -223,13 +220,15 @@ fn min_ratio() {
         .map(|((_, label, _, _), f)| (*label, f as &mut dyn FnMut() -> u64))
         .collect();
     let best = min_time::min_ns(&mut timed, 3000, 64);
+    let index = |label: &str| CASES.iter().position(|c| c.1 == label).unwrap();
+    let (reference_at, floor_at) = (index(REFERENCE), index(FLOOR));
     for (k, (_, label, place, _)) in CASES.iter().enumerate() {
         let at = blocks.at(*place).as_ptr() as usize % 16;
         println!(
             "{label:26} at 16·k+{at:<2} min {:7.1} ns   x reference {:5.2}   x floor {:5.2}",
             best[k],
-            best[1] / best[k],
-            best[k] / best[2]
+            best[reference_at] / best[k],
+            best[k] / best[floor_at]
         );
     }
 }

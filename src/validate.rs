@@ -1554,8 +1554,9 @@ fn check_altmap(
     } else {
         pages.per_subsection
     };
-    // The distance from the altmap base up to the range, `first_pfn - base_pfn`.
-    let lead = first_pfn & granule.wrapping_sub(1);
+    // The distance from the altmap base up to the range, `first_pfn - base_pfn`: the low
+    // bits that `align_down` clears (granule >= 1, so the mask does not wrap).
+    let lead = first_pfn & granule.saturating_sub(1);
     let base_pfn = align_down(first_pfn, granule);
     let (hot_start, hot_pages) = if whole_sections {
         let end_pfn = first_pfn.saturating_add(range_pages);
