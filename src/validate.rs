@@ -1554,9 +1554,6 @@ fn check_altmap(
     } else {
         pages.per_subsection
     };
-    // The distance from the altmap base up to the range, `first_pfn - base_pfn`: the low
-    // bits that `align_down` clears (granule >= 1, so the mask does not wrap).
-    let lead = first_pfn & granule.saturating_sub(1);
     let base_pfn = align_down(first_pfn, granule);
     let (hot_start, hot_pages) = if whole_sections {
         let end_pfn = first_pfn.saturating_add(range_pages);
@@ -1566,7 +1563,9 @@ fn check_altmap(
         (first_pfn, range_pages)
     };
     // init_altmap_reserve: reserve pages plus the distance from the altmap base.
-    let altmap_reserve = pages.pfn(reserve).saturating_add(lead);
+    let altmap_reserve = pages
+        .pfn(reserve)
+        .saturating_add(first_pfn.saturating_sub(base_pfn));
     // __nvdimm_setup_pfn: `altmap->free = PHYS_PFN(offset - reserve)`, u64, wraps when
     // dataoff is below the reserve (then __add_pages refuses the altmap).
     let free = pages.pfn(dataoff.wrapping_sub(reserve));
