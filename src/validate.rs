@@ -1029,7 +1029,8 @@ fn checked(
     profile: &Profile,
 ) -> Result<Outcome, NamespaceError> {
     // One refusal call, out of line: the enabled outcome is then stored field by field
-    // instead of through the store sequence LLVM merged for every variant (9 instructions).
+    // instead of through the store sequence LLVM merged for every variant (9 fewer executed
+    // instructions, BENCHMARKS.md "One block").
     match validate(info, ns, res, path, profile).and_then(|v| enable(&v, res, profile)) {
         Ok(enabled) => Ok(Outcome::Enabled(enabled)),
         Err(reason) => Ok(refusal(reason, path, profile)),
@@ -1550,7 +1551,8 @@ fn check_altmap(
     // above its end (so the altmap base, also rounded down to a section, always matches);
     // from 5.3 exactly the range.
     // (base, first hot-added pfn, hot-added pages): one branch per era family, so that the
-    // sub-section path does not compute the whole-section one too (24 instructions).
+    // sub-section path does not compute the whole-section one too (24 fewer executed
+    // instructions).
     let whole_sections = profile.rules.runtime_npfns_section_aligned;
     let (base_pfn, hot_start, hot_pages) = if whole_sections {
         let base_pfn = align_down(first_pfn, pps);
