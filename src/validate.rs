@@ -70,7 +70,9 @@ use core::fmt;
 use crate::arith;
 use crate::error::{ErrorClass, ParseError};
 use crate::model::{DeviceKind, DialectChoice, ParseOptions, PfnInfo};
-use crate::profile::{AlignSet, EraRules, ErrnoStyle, OffsetCheck, Profile, SUBSECTION_SIZE};
+use crate::profile::{
+    AlignSet, EraRules, ErrnoStyle, OffsetCheck, Platform, Profile, SUBSECTION_SIZE,
+};
 use crate::raw::{InfoBlock, Mode, Signature};
 use crate::uuid::Uuid;
 
@@ -1021,6 +1023,13 @@ pub(crate) fn check_info(
 
 /// Validation after the block was read, then enabling. Always `Ok`: the namespace was
 /// checked by the caller; the `Result` is built here so that it is not copied again.
+///
+/// Always inlined, and so are `validate`, `enable` and `check_altmap`: [`check`] and the
+/// solver's [`check_info`] each become one function with no call on the enabled path. With
+/// the preset table of [`Pages`], 485 -> 418 executed instructions beyond the checksum
+/// (either change alone: 451 and 479); the library's footprint grows by about 600 bytes
+/// (BENCHMARKS.md "One block").
+#[inline(always)]
 fn checked(
     info: &PfnInfo,
     ns: &Namespace,
@@ -1144,6 +1153,8 @@ fn parse_reason(e: &ParseError, block: &InfoBlock) -> Reason {
 }
 
 /// `nd_pfn_validate` after the block was read, in the kernel's order (FORMAT.md §3.1–§3.7).
+/// Always inlined (see [`checked`]).
+#[inline(always)]
 fn validate<'a>(
     info: &'a PfnInfo,
     ns: &Namespace,
@@ -1367,8 +1378,11 @@ fn usable_size(res: &Res, info: &PfnInfo) -> u64 {
         .wrapping_sub(u64_of(info.end_trunc))
 }
 
-/// The page arithmetic of a platform, worked out once per enable: `PHYS_PFN` and the page
-/// counts the memmap rules divide by.
+/// What the enable stage derives from the platform alone: `PHYS_PFN`, the page counts the
+/// memmap rules divide by, and the blocks `vmemmap_populate` maps the memmap in. Worked out at
+/// compile time for every preset ([`PRESET_PAGES`]) and per call for any other platform, so
+/// that a check against a preset does not redo it: about 25 instructions of the enabled path
+/// (BENCHMARKS.md "One block").
 #[derive(Clone, Copy)]
 struct Pages {
     /// `PAGE_SHIFT`: the trailing zeros of the page size (64 for a page size of 0).
@@ -1380,39 +1394,123 @@ struct Pages {
     per_section: u64,
     /// Pages per sub-section (`PAGES_PER_SUBSECTION`), at least 1.
     per_subsection: u64,
+    /// Bytes of memmap per section (`PAGES_PER_SECTION * sizeof(struct page)`), saturating.
+    section_memmap: u64,
+    /// Bytes of the block the memmap is mapped in: a section's memmap rounded up to a page,
+    /// at most `PMD_SIZE`, at least a page (see [`check_altmap`]).
+    block_bytes: u64,
+    /// [`Pages::block_bytes`] in pages, at least 1.
+    block_pages: u64,
 }
 
+/// The platform fields [`Pages`] depends on: page, section and PMD sizes, `struct page` size.
+type PagesKey = (u64, u64, u64, u16);
+
+/// [`Pages`] of every preset of [`Platform::ALL`], worked out at compile time. A platform
+/// with the same [`PagesKey`] as a preset gets its entry, whatever its other fields.
+const PRESET_PAGES: [(PagesKey, Pages); 5] = [
+    Pages::entry(&Platform::X86_64),
+    Pages::entry(&Platform::PPC64_HASH),
+    Pages::entry(&Platform::PPC64_RADIX),
+    Pages::entry(&Platform::ARM64_4K),
+    Pages::entry(&Platform::ARM64_64K),
+];
+
 impl Pages {
-    fn of(profile: &Profile) -> Self {
-        let platform = &profile.platform;
-        let shift = platform.page_size.trailing_zeros();
-        let mask = if platform.page_size == 0 { 0 } else { u64::MAX };
-        let per_section = arith::div(platform.section_size, platform.page_size)
-            .unwrap_or(1)
-            .max(1);
-        let pages = Self {
+    /// The precomputed value when `platform` has a preset's [`PagesKey`]; `None` otherwise
+    /// (then [`Pages::of_platform`] works it out).
+    fn preset(platform: &Platform) -> Option<&'static Self> {
+        let key = Self::key(platform);
+        PRESET_PAGES
+            .iter()
+            .find_map(|(preset, pages)| (*preset == key).then_some(pages))
+    }
+
+    /// A row of [`PRESET_PAGES`].
+    const fn entry(platform: &Platform) -> (PagesKey, Self) {
+        (Self::key(platform), Self::of_platform(platform))
+    }
+
+    /// The fields [`Pages::of_platform`] reads, and nothing else.
+    const fn key(platform: &Platform) -> PagesKey {
+        (
+            platform.page_size,
+            platform.section_size,
+            platform.pmd_size,
+            platform.struct_page_size,
+        )
+    }
+
+    /// Worked out from the [`PagesKey`] fields of `platform`, for any values (0 included).
+    /// `const` so that [`PRESET_PAGES`] is computed by the compiler.
+    const fn of_platform(platform: &Platform) -> Self {
+        let page_size = platform.page_size;
+        let shift = page_size.trailing_zeros();
+        let mask = if page_size == 0 { 0 } else { u64::MAX };
+        let per_section = match arith::div(platform.section_size, page_size) {
+            Some(0) | None => 1,
+            Some(v) => v,
+        };
+        let per_subsection = match pfn(shift, mask, SUBSECTION_SIZE) {
+            0 => 1,
+            v => v,
+        };
+        // `u64::from(u16)` is not callable in a `const fn`; widen through the bytes.
+        let [lo, hi] = platform.struct_page_size.to_le_bytes();
+        let struct_page_size = u64::from_le_bytes([lo, hi, 0, 0, 0, 0, 0, 0]);
+        let section_memmap = per_section.saturating_mul(struct_page_size);
+        let page = if page_size == 0 { 1 } else { page_size };
+        let mut block_bytes = match align_up(section_memmap, page) {
+            Some(v) => v,
+            None => u64::MAX,
+        };
+        if block_bytes > platform.pmd_size {
+            block_bytes = platform.pmd_size;
+        }
+        if block_bytes < page {
+            block_bytes = page;
+        }
+        let block_pages = match pfn(shift, mask, block_bytes) {
+            0 => 1,
+            v => v,
+        };
+        Self {
             shift,
             mask,
             per_section,
-            per_subsection: 1,
-        };
-        Self {
-            per_subsection: pages.pfn(SUBSECTION_SIZE).max(1),
-            ..pages
+            per_subsection,
+            section_memmap,
+            block_bytes,
+            block_pages,
         }
     }
 
     /// `PHYS_PFN(x)`: `x >> PAGE_SHIFT`.
-    fn pfn(self, x: u64) -> u64 {
-        // `shift` is below 64 unless the page size is 0, and then `mask` is 0.
-        x.wrapping_shr(self.shift) & self.mask
+    fn pfn(&self, x: u64) -> u64 {
+        pfn(self.shift, self.mask, x)
     }
 }
 
-/// `__nvdimm_setup_pfn` and the mapping it sets up (FORMAT.md §5.1).
+/// `x >> shift`, masked: `shift` is below 64 unless the page size is 0, and then `mask` is 0.
+const fn pfn(shift: u32, mask: u64, x: u64) -> u64 {
+    x.wrapping_shr(shift) & mask
+}
+
+/// `__nvdimm_setup_pfn` and the mapping it sets up (FORMAT.md §5.1). Always inlined (see
+/// [`checked`]).
+#[inline(always)]
 fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Reason> {
     let info = v.info;
-    let pages = Pages::of(profile);
+    // A preset's page arithmetic comes from the table; any other platform's is worked out
+    // here, into `computed`.
+    let computed;
+    let pages = match Pages::preset(&profile.platform) {
+        Some(pages) => pages,
+        None => {
+            computed = Pages::of_platform(&profile.platform);
+            &computed
+        }
+    };
     let reserve = profile.info_block_reserve();
     let range_len = usable_size(res, info);
     // __nvdimm_setup_pfn: range.start = res.start + start_pad (u64, wraps).
@@ -1505,9 +1603,14 @@ fn enable(v: &Validated<'_>, res: &Res, profile: &Profile) -> Result<Enabled, Re
     })
 }
 
-fn align_up(x: u64, a: u64) -> Option<u64> {
-    let mask = a.checked_sub(1)?;
-    x.checked_add(mask).map(|v| v & !mask)
+const fn align_up(x: u64, a: u64) -> Option<u64> {
+    match a.checked_sub(1) {
+        Some(mask) => match x.checked_add(mask) {
+            Some(v) => Some(v & !mask),
+            None => None,
+        },
+        None => None,
+    }
 }
 
 fn align_down(x: u64, a: u64) -> u64 {
@@ -1518,7 +1621,7 @@ fn align_down(x: u64, a: u64) -> u64 {
 /// hot-added range (`pfn`, `count` pages) must start and end on the sub-section grid. Before
 /// 5.3 `memremap_pages` hot-added whole sections around the range, which are aligned by
 /// construction.
-fn check_pfn_span(pfn: u64, count: u64, pages: Pages, profile: &Profile) -> Result<(), Reason> {
+fn check_pfn_span(pfn: u64, count: u64, pages: &Pages, profile: &Profile) -> Result<(), Reason> {
     if profile.rules.runtime_npfns_section_aligned {
         return Ok(());
     }
@@ -1534,12 +1637,14 @@ fn check_pfn_span(pfn: u64, count: u64, pages: Pages, profile: &Profile) -> Resu
 }
 
 /// The PMEM-mode altmap and the memmap it must hold (FORMAT.md §5.1; x86_64 vmemmap model,
-/// see the module docs), for the pfn range of `range_pages` pages from `first_pfn`.
+/// see the module docs), for the pfn range of `range_pages` pages from `first_pfn`. Always
+/// inlined (see [`checked`]).
+#[inline(always)]
 fn check_altmap(
     dataoff: u64,
     first_pfn: u64,
     range_pages: u64,
-    pages: Pages,
+    pages: &Pages,
     profile: &Profile,
 ) -> Result<(), Reason> {
     let platform = &profile.platform;
@@ -1603,19 +1708,14 @@ fn check_altmap(
     if full_sections == 0 {
         return Ok(());
     }
-    let section_memmap = pps.saturating_mul(u64::from(platform.struct_page_size));
-    let page = platform.page_size.max(1);
-    let block_bytes = align_up(section_memmap, page)
-        .unwrap_or(u64::MAX)
-        .min(platform.pmd_size)
-        .max(page);
+    let block_bytes = pages.block_bytes;
     // `u64::div_ceil` panics on a zero divisor; the no-panic link proof (tests/no-panic/)
     // rejects that path, so round up by hand.
-    let memmap_bytes = full_sections.saturating_mul(section_memmap);
+    let memmap_bytes = full_sections.saturating_mul(pages.section_memmap);
     let blocks = arith::div(memmap_bytes, block_bytes).map_or(1, |q| {
         q.saturating_add(u64::from(arith::rem(memmap_bytes, block_bytes) != Some(0)))
     });
-    let block_pages = pages.pfn(block_bytes).max(1);
+    let block_pages = pages.block_pages;
     let next = base_pfn.saturating_add(altmap_reserve);
     let pad = align_up(next, block_pages)
         .unwrap_or(u64::MAX)
@@ -1628,4 +1728,144 @@ fn check_altmap(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, clippy::unwrap_used)]
+mod tests {
+    use super::{Pages, PRESET_PAGES};
+    use crate::profile::{AlignSet, Platform};
+
+    /// (shift, per_section, per_subsection, section_memmap, block_bytes, block_pages).
+    fn fields(p: &Pages) -> (u32, u64, u64, u64, u64, u64) {
+        (
+            p.shift,
+            p.per_section,
+            p.per_subsection,
+            p.section_memmap,
+            p.block_bytes,
+            p.block_pages,
+        )
+    }
+
+    const K: u64 = 1024;
+    const M: u64 = 1024 * K;
+
+    #[test]
+    fn preset_geometry_by_hand() {
+        // Worked out by hand from each preset's PAGE_SIZE, section size, PMD_SIZE and
+        // sizeof(struct page) = 64: pages per section, per 2 MiB sub-section, memmap bytes
+        // per section, and the block (that memmap rounded up to a page, at most PMD_SIZE).
+        let expected = [
+            // x86_64: 4 KiB pages, 128 MiB sections: 32768 pages, 2 MiB of memmap, one PMD.
+            (&Platform::X86_64, (12, 32_768, 512, 2 * M, 2 * M, 512)),
+            // ppc64: 64 KiB pages, 16 MiB sections: 256 pages, 16 KiB of memmap, one page.
+            (&Platform::PPC64_HASH, (16, 256, 32, 16 * K, 64 * K, 1)),
+            (&Platform::PPC64_RADIX, (16, 256, 32, 16 * K, 64 * K, 1)),
+            (&Platform::ARM64_4K, (12, 32_768, 512, 2 * M, 2 * M, 512)),
+            // arm64 64 KiB pages, 512 MiB sections: 8192 pages, 512 KiB of memmap, 8 pages.
+            (&Platform::ARM64_64K, (16, 8192, 32, 512 * K, 512 * K, 8)),
+        ];
+        assert_eq!(expected.len(), Platform::ALL.len());
+        for (platform, want) in expected {
+            let pages = Pages::preset(platform).unwrap();
+            assert_eq!(fields(pages), want, "{}", platform.name);
+            assert_eq!(pages.mask, u64::MAX);
+            assert_eq!(
+                fields(&Pages::of_platform(platform)),
+                want,
+                "{}",
+                platform.name
+            );
+        }
+        assert_eq!(PRESET_PAGES.len(), Platform::ALL.len());
+    }
+
+    #[test]
+    fn only_the_key_fields_select_a_preset() {
+        for preset in Platform::ALL {
+            // Other fields do not change the page arithmetic: still the preset's row.
+            let other = Platform {
+                name: "custom",
+                compat_align: 1,
+                dax_aligns: AlignSet::EMPTY,
+                memmap_ram_fallback: !preset.memmap_ram_fallback,
+                ..preset
+            };
+            let row = Pages::preset(&other).unwrap();
+            assert_eq!(fields(row), fields(&Pages::of_platform(&preset)));
+            // A key field that differs from every preset: worked out, not looked up.
+            let struct_page = Platform {
+                struct_page_size: 80,
+                ..preset
+            };
+            assert!(Pages::preset(&struct_page).is_none(), "{}", preset.name);
+        }
+        // The table never answers differently from working it out, for any key field changed.
+        let sizes = [
+            0,
+            1,
+            3,
+            4 * K,
+            16 * K,
+            64 * K,
+            2 * M,
+            16 * M,
+            128 * M,
+            512 * M,
+            u64::MAX,
+        ];
+        for preset in Platform::ALL {
+            for v in sizes {
+                for p in [
+                    Platform {
+                        page_size: v,
+                        ..preset
+                    },
+                    Platform {
+                        section_size: v,
+                        ..preset
+                    },
+                    Platform {
+                        pmd_size: v,
+                        ..preset
+                    },
+                ] {
+                    if let Some(row) = Pages::preset(&p) {
+                        assert_eq!(fields(row), fields(&Pages::of_platform(&p)));
+                        assert_eq!(row.mask, Pages::of_platform(&p).mask);
+                    }
+                }
+            }
+        }
+        // x86_64 with 16 KiB pages, by hand: 8192 pages per 128 MiB section, 128 per
+        // sub-section, 512 KiB of memmap per section, a 512 KiB block of 32 pages.
+        let p16k = Platform {
+            page_size: 16 * K,
+            ..Platform::X86_64
+        };
+        assert!(Pages::preset(&p16k).is_none());
+        assert_eq!(
+            fields(&Pages::of_platform(&p16k)),
+            (14, 8192, 128, 512 * K, 512 * K, 32)
+        );
+        // struct page of 56 bytes (some configs): 32768 x 56 = 1.75 MiB of memmap per
+        // section, rounded to pages it stays 1.75 MiB (under the 2 MiB PMD): 448 pages.
+        let sp56 = Platform {
+            struct_page_size: 56,
+            ..Platform::X86_64
+        };
+        assert_eq!(
+            fields(&Pages::of_platform(&sp56)),
+            (12, 32_768, 512, 1792 * K, 1792 * K, 448)
+        );
+        // A page size of 0: every pfn is 0, every count at least 1.
+        let zero = Platform {
+            page_size: 0,
+            ..Platform::X86_64
+        };
+        let z = Pages::of_platform(&zero);
+        assert_eq!((z.mask, z.pfn(u64::MAX)), (0, 0));
+        assert_eq!((z.per_section, z.per_subsection, z.block_pages), (1, 1, 1));
+    }
 }
