@@ -1024,11 +1024,11 @@ pub(crate) fn check_info(
 /// Validation after the block was read, then enabling. Always `Ok`: the namespace was
 /// checked by the caller; the `Result` is built here so that it is not copied again.
 ///
-/// Always inlined, and so are `validate`, `enable` and `check_altmap`: [`check`] and the
-/// solver's [`check_info`] each become one function with no call on the enabled path. With
-/// the preset table of [`Pages`], 485 -> 418 executed instructions beyond the checksum
-/// (either change alone: 451 and 479); the library's footprint grows by about 600 bytes
-/// (BENCHMARKS.md "One block").
+/// Always inlined, and so are `validate`, `enable` and `check_altmap`: [`check`] and
+/// [`check_info`] (the solver's and `compat`'s way in) each become one function whose
+/// enabled path calls nothing but the checksum loop. With the preset table of [`Pages`],
+/// 485 -> 418 executed instructions beyond the checksum (either change alone: 451 and 479);
+/// the library's footprint grows by about 600 bytes (BENCHMARKS.md "One block").
 #[inline(always)]
 fn checked(
     info: &PfnInfo,
@@ -1380,9 +1380,10 @@ fn usable_size(res: &Res, info: &PfnInfo) -> u64 {
 
 /// What the enable stage derives from the platform alone: `PHYS_PFN`, the page counts the
 /// memmap rules divide by, and the blocks `vmemmap_populate` maps the memmap in. Worked out at
-/// compile time for every preset ([`PRESET_PAGES`]) and per call for any other platform, so
-/// that a check against a preset does not redo it: about 25 instructions of the enabled path
-/// (BENCHMARKS.md "One block").
+/// compile time for every preset ([`PRESET_PAGES`]) and per call for any other platform. The
+/// lookup saves little by itself (it costs about 20 of the 26 instructions it saves); with the
+/// rules inlined (see [`checked`]) the two changes together save 67 (BENCHMARKS.md "One
+/// block").
 #[derive(Clone, Copy)]
 struct Pages {
     /// `PAGE_SHIFT`: the trailing zeros of the page size (64 for a page size of 0).
@@ -1396,8 +1397,9 @@ struct Pages {
     per_subsection: u64,
     /// Bytes of memmap per section (`PAGES_PER_SECTION * sizeof(struct page)`), saturating.
     section_memmap: u64,
-    /// Bytes of the block the memmap is mapped in: a section's memmap rounded up to a page,
-    /// at most `PMD_SIZE`, at least a page (see [`check_altmap`]).
+    /// Bytes of the block the memmap is mapped in (see [`check_altmap`]): a section's memmap
+    /// rounded up to a page (`u64::MAX` if that overflows), then at most `PMD_SIZE`, then at
+    /// least a page (1 byte for a page size of 0): the page wins over a smaller `PMD_SIZE`.
     block_bytes: u64,
     /// [`Pages::block_bytes`] in pages, at least 1.
     block_pages: u64,
@@ -1407,12 +1409,13 @@ struct Pages {
 type PagesKey = (u64, u64, u64, u16);
 
 /// [`Pages`] of every preset of [`Platform::ALL`], worked out at compile time. A platform
-/// with the same [`PagesKey`] as a preset gets its entry, whatever its other fields.
-const PRESET_PAGES: [(PagesKey, Pages); 5] = [
+/// with the same [`PagesKey`] as a preset gets its row, whatever its other fields. arm64-4k
+/// has x86_64's key, so it has no row of its own (a unit test checks that every preset finds
+/// one, with values worked out by hand).
+static PRESET_PAGES: [(PagesKey, Pages); 4] = [
     Pages::entry(&Platform::X86_64),
     Pages::entry(&Platform::PPC64_HASH),
     Pages::entry(&Platform::PPC64_RADIX),
-    Pages::entry(&Platform::ARM64_4K),
     Pages::entry(&Platform::ARM64_64K),
 ];
 
@@ -1451,7 +1454,7 @@ impl Pages {
             Some(0) | None => 1,
             Some(v) => v,
         };
-        let per_subsection = match pfn(shift, mask, SUBSECTION_SIZE) {
+        let per_subsection = match phys_pfn(shift, mask, SUBSECTION_SIZE) {
             0 => 1,
             v => v,
         };
@@ -1470,7 +1473,7 @@ impl Pages {
         if block_bytes < page {
             block_bytes = page;
         }
-        let block_pages = match pfn(shift, mask, block_bytes) {
+        let block_pages = match phys_pfn(shift, mask, block_bytes) {
             0 => 1,
             v => v,
         };
@@ -1487,12 +1490,13 @@ impl Pages {
 
     /// `PHYS_PFN(x)`: `x >> PAGE_SHIFT`.
     fn pfn(&self, x: u64) -> u64 {
-        pfn(self.shift, self.mask, x)
+        phys_pfn(self.shift, self.mask, x)
     }
 }
 
-/// `x >> shift`, masked: `shift` is below 64 unless the page size is 0, and then `mask` is 0.
-const fn pfn(shift: u32, mask: u64, x: u64) -> u64 {
+/// `PHYS_PFN(x)` for a `PAGE_SHIFT` of `shift`: `(x >> shift) & mask`. [`Pages`] keeps
+/// `shift` below 64 with `mask` all ones, or `shift` 64 (page size 0) with `mask` 0.
+const fn phys_pfn(shift: u32, mask: u64, x: u64) -> u64 {
     x.wrapping_shr(shift) & mask
 }
 
@@ -1733,7 +1737,7 @@ fn check_altmap(
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
-    use super::{Pages, PRESET_PAGES};
+    use super::Pages;
     use crate::profile::{AlignSet, Platform};
 
     /// (shift, per_section, per_subsection, section_memmap, block_bytes, block_pages).
@@ -1778,7 +1782,6 @@ mod tests {
                 platform.name
             );
         }
-        assert_eq!(PRESET_PAGES.len(), Platform::ALL.len());
     }
 
     #[test]
@@ -1793,7 +1796,12 @@ mod tests {
                 ..preset
             };
             let row = Pages::preset(&other).unwrap();
-            assert_eq!(fields(row), fields(&Pages::of_platform(&preset)));
+            assert_eq!(
+                fields(row),
+                fields(&Pages::of_platform(&other)),
+                "{}",
+                preset.name
+            );
             // A key field that differs from every preset: worked out, not looked up.
             let struct_page = Platform {
                 struct_page_size: 80,
@@ -1858,6 +1866,48 @@ mod tests {
         assert_eq!(
             fields(&Pages::of_platform(&sp56)),
             (12, 32_768, 512, 1792 * K, 1792 * K, 448)
+        );
+        // Hand-made platforms the kernel cannot have, worked out by hand; each value is what
+        // the clamps give in their order (round up to a page, at most PMD_SIZE, at least a
+        // page). A PMD below the page: the page wins (64 KiB block, not 4 KiB).
+        let small_pmd = Platform {
+            pmd_size: 4 * K,
+            ..Platform::PPC64_HASH
+        };
+        assert_eq!(
+            fields(&Pages::of_platform(&small_pmd)),
+            (16, 256, 32, 16 * K, 64 * K, 1)
+        );
+        // 1-byte pages and a section of u64::MAX bytes: the memmap per section saturates,
+        // so the block is the PMD, 2 Mi pages of one byte.
+        let huge = Platform {
+            page_size: 1,
+            section_size: u64::MAX,
+            ..Platform::X86_64
+        };
+        assert_eq!(
+            fields(&Pages::of_platform(&huge)),
+            (0, u64::MAX, 2 * M, u64::MAX, 2 * M, 2 * M)
+        );
+        // A struct page of 0 bytes: no memmap, the block is one page.
+        let no_memmap = Platform {
+            struct_page_size: 0,
+            ..Platform::X86_64
+        };
+        assert_eq!(
+            fields(&Pages::of_platform(&no_memmap)),
+            (12, 32_768, 512, 0, 4 * K, 1)
+        );
+        // A page of 3 bytes: PAGE_SHIFT is its trailing zeros (0), the counts divide exactly
+        // (128 MiB / 3 = 44 739 242 pages, x 64 = 2 863 311 488 bytes), and the round-up is the
+        // kernel's ALIGN mask, which leaves that value; the PMD then caps the block.
+        let three = Platform {
+            page_size: 3,
+            ..Platform::X86_64
+        };
+        assert_eq!(
+            fields(&Pages::of_platform(&three)),
+            (0, 44_739_242, 2 * M, 2_863_311_488, 2 * M, 2 * M)
         );
         // A page size of 0: every pfn is 0, every count at least 1.
         let zero = Platform {
