@@ -90,6 +90,7 @@ mod arith;
 mod checksum;
 pub mod compat;
 mod error;
+pub mod io;
 pub mod layout;
 mod model;
 pub mod profile;
