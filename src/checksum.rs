@@ -1,5 +1,6 @@
-//! The kernel's `nd_fletcher64` (drivers/nvdimm/core.c) and `nd_sb_checksum`
-//! (drivers/nvdimm/claim.c).
+//! The kernel's `nd_fletcher64` (drivers/nvdimm/core.c), and the sum of a structure with its
+//! own checksum field read as zero (`nd_sb_checksum`, drivers/nvdimm/claim.c). Nothing here
+//! knows a format: each format's block has its own `compute/update/verify_checksum`.
 //!
 //! This is **not** textbook Fletcher-64. The kernel views the buffer as little-endian 32-bit
 //! words (a trailing partial word is ignored), keeps a 32-bit low sum that wraps modulo 2^32,
@@ -12,10 +13,8 @@
 //! identical to the sequential definition for every input (property-tested against a plain
 //! reference loop in `tests/checksum.rs`).
 
-use crate::error::ParseError;
-use crate::raw::{offset, InfoBlock};
 use zerocopy::little_endian::U32;
-use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
+use zerocopy::{FromBytes, Immutable, KnownLayout};
 
 /// Groups of four words in one row of the main loop (16 lanes: four SSE2 registers for the
 /// running sums and four for the sums of running sums on x86_64).
@@ -176,7 +175,7 @@ impl State {
     /// aligned body takes the aligned read).
     ///
     /// Never inlined: where the length is a constant (4088 bytes in
-    /// [`InfoBlock::compute_checksum`]) LLVM otherwise unrolls the rows into scalar code that
+    /// `InfoBlock::compute_checksum`) LLVM otherwise unrolls the rows into scalar code that
     /// runs six times slower.
     #[inline(never)]
     fn feed(self, bytes: &[u8]) -> Self {
@@ -217,36 +216,30 @@ pub fn nd_fletcher64(bytes: &[u8]) -> u64 {
     State::ZERO.feed(bytes).finish()
 }
 
-impl InfoBlock {
-    /// `nd_sb_checksum`: the checksum of this block with its `checksum` field taken as zero.
-    ///
-    /// Borrows the block and copies nothing: the two zero words of the checksum field are
-    /// folded in arithmetically.
-    #[must_use]
-    pub fn compute_checksum(&self) -> u64 {
-        let body = self.as_bytes().get(..offset::CHECKSUM).unwrap_or(&[]);
-        State::ZERO.feed(body).push(0).push(0).finish()
+/// `nd_fletcher64` of `bytes` with the 8-byte checksum field at `at` read as zero, without
+/// copying: the sum every nvdimm structure stores about itself (`nd_sb_checksum` for the pfn,
+/// dax and BTT info blocks, the label index block, v1.2 labels).
+///
+/// `None` when `at..at + 8` is not inside `bytes` or `at` is not a multiple of 4 (every
+/// kernel checksum field is 8-byte aligned within its structure).
+#[must_use]
+#[inline(always)]
+pub(crate) fn nd_fletcher64_zeroed(bytes: &[u8], at: usize) -> Option<u64> {
+    if at % 4 != 0 {
+        return None;
     }
-
-    /// Stores [`InfoBlock::compute_checksum`] in the `checksum` field.
-    pub fn update_checksum(&mut self) {
-        let sum = self.compute_checksum();
-        self.checksum.set(sum);
-    }
-
-    /// Checks the stored checksum, as `nd_pfn_validate` does.
-    ///
-    /// # Errors
-    /// [`ParseError::ChecksumMismatch`] with the stored and the computed values.
-    pub fn verify_checksum(&self) -> Result<(), ParseError> {
-        let stored = self.checksum.get();
-        let computed = self.compute_checksum();
-        if stored == computed {
-            Ok(())
+    let head = bytes.get(..at)?;
+    let tail = bytes.get(at.checked_add(8)?..)?;
+    let state = State::ZERO.feed(head).push(0).push(0);
+    // A field at the very end (the pfn, dax and BTT info blocks) needs no second pass.
+    Some(
+        if tail.is_empty() {
+            state
         } else {
-            Err(ParseError::ChecksumMismatch { stored, computed })
+            state.feed(tail)
         }
-    }
+        .finish(),
+    )
 }
 
 #[cfg(test)]

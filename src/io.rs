@@ -90,7 +90,11 @@ impl ReadAt for &[u8] {
 
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
         let src = range(offset, buf.len(), self.len()).and_then(|r| {
-            self.get(r).ok_or(SliceError { offset, len: buf.len(), size: self.len() })
+            self.get(r).ok_or(SliceError {
+                offset,
+                len: buf.len(),
+                size: self.len(),
+            })
         })?;
         buf.copy_from_slice(src);
         Ok(())
@@ -109,7 +113,11 @@ impl WriteAt for &mut [u8] {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
         let size = self.len();
         let dst = range(offset, buf.len(), size).and_then(|r| {
-            self.get_mut(r).ok_or(SliceError { offset, len: buf.len(), size })
+            self.get_mut(r).ok_or(SliceError {
+                offset,
+                len: buf.len(),
+                size,
+            })
         })?;
         dst.copy_from_slice(buf);
         Ok(())
@@ -135,11 +143,19 @@ mod tests {
         view.write_at(12, &[1, 2, 3, 4]).unwrap();
         assert_eq!(
             view.write_at(13, &[1, 2, 3, 4]),
-            Err(SliceError { offset: 13, len: 4, size: 16 })
+            Err(SliceError {
+                offset: 13,
+                len: 4,
+                size: 16
+            })
         );
         assert_eq!(
             view.write_at(u64::MAX, &[1]),
-            Err(SliceError { offset: u64::MAX, len: 1, size: 16 })
+            Err(SliceError {
+                offset: u64::MAX,
+                len: 1,
+                size: 16
+            })
         );
         let mut out = [0u8; 4];
         view.read_at(12, &mut out).unwrap();

@@ -88,28 +88,18 @@ extern crate std;
 
 mod arith;
 mod checksum;
-pub mod compat;
-mod error;
 pub mod io;
-pub mod layout;
-mod model;
-pub mod profile;
-pub mod raw;
+pub mod pfn;
 mod uuid;
-pub mod validate;
-mod version;
 
 pub use checksum::nd_fletcher64;
-pub use error::{EmitError, ErrorClass, ParseError};
-pub use layout::{solve, Layout, LayoutError, LayoutRequest};
-pub use model::{
-    parse, DefaultedFields, DeviceKind, Dialect, DialectChoice, ParseOptions, Parsed, PfnInfo,
-};
-pub use profile::{Era, Platform, Profile};
-pub use raw::{InfoBlock, Mode, Signature};
 pub use uuid::{Uuid, UuidParseError};
-pub use validate::{
-    check, Enabled, Errno, LiveSettings, Namespace, NamespaceError, Outcome, ProbePath, Reason,
-    Stage,
+
+// The pfn/dax paths users had before the crate held more than one format.
+pub use pfn::{
+    check, parse, solve, DefaultedFields, DeviceKind, Dialect, DialectChoice, EmitError, Enabled,
+    Era, Errno, ErrorClass, InfoBlock, Layout, LayoutError, LayoutRequest, LiveSettings, Mode,
+    Namespace, NamespaceError, Outcome, ParseError, ParseOptions, Parsed, PfnInfo, Platform,
+    ProbePath, Profile, Reason, Signature, Stage, Version,
 };
-pub use version::Version;
+pub use pfn::{compat, layout, profile, raw, validate};

@@ -54,14 +54,14 @@ pub use error::{Field, LayoutError};
 pub use inverse::{min_size_for_usable, usable_bytes};
 
 use crate::arith;
-use crate::model::{DeviceKind, PfnInfo};
-use crate::profile::{
+use crate::pfn::model::{DeviceKind, PfnInfo};
+use crate::pfn::profile::{
     AlignFloor, NpfnsUnit, Profile, WriterRule, INFO_BLOCK_RESERVE, SUBSECTION_SIZE,
 };
-use crate::raw::Mode;
+use crate::pfn::raw::Mode;
+use crate::pfn::validate::{self, Namespace, Outcome, ProbePath, Stage};
+use crate::pfn::version::Version;
 use crate::uuid::Uuid;
-use crate::validate::{self, Namespace, Outcome, ProbePath, Stage};
-use crate::version::Version;
 
 /// The 4 KiB unit of `npfns` before 5.3, and of the v1.0–v1.1 memmap estimate.
 const SZ_4K: u64 = 4096;

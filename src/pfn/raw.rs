@@ -11,9 +11,10 @@ use core::fmt;
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use crate::error::ParseError;
+use crate::checksum::nd_fletcher64_zeroed;
+use crate::pfn::error::ParseError;
+use crate::pfn::version::Version;
 use crate::uuid::Uuid;
-use crate::version::Version;
 
 /// Byte offsets of the fields of [`InfoBlock`] (FORMAT.md §1.2).
 ///
@@ -313,6 +314,37 @@ impl fmt::Debug for InfoBlock {
             .field("padding_nonzero", &self.padding.iter().any(|&b| b != 0))
             .field("checksum", &format_args!("{:#018x}", self.checksum.get()))
             .finish()
+    }
+}
+
+impl InfoBlock {
+    /// `nd_sb_checksum`: the checksum of this block with its `checksum` field taken as zero.
+    ///
+    /// Borrows the block and copies nothing: the two zero words of the checksum field are
+    /// folded in arithmetically.
+    #[must_use]
+    pub fn compute_checksum(&self) -> u64 {
+        nd_fletcher64_zeroed(self.as_bytes(), offset::CHECKSUM).unwrap_or(0)
+    }
+
+    /// Stores [`InfoBlock::compute_checksum`] in the `checksum` field.
+    pub fn update_checksum(&mut self) {
+        let sum = self.compute_checksum();
+        self.checksum.set(sum);
+    }
+
+    /// Checks the stored checksum, as `nd_pfn_validate` does.
+    ///
+    /// # Errors
+    /// [`ParseError::ChecksumMismatch`] with the stored and the computed values.
+    pub fn verify_checksum(&self) -> Result<(), ParseError> {
+        let stored = self.checksum.get();
+        let computed = self.compute_checksum();
+        if stored == computed {
+            Ok(())
+        } else {
+            Err(ParseError::ChecksumMismatch { stored, computed })
+        }
     }
 }
 

@@ -7,11 +7,11 @@ use super::features::{
     FormatVersion, Intent,
 };
 use super::kernel::{kernel_outcome, kernel_outcome_of_info, KernelOutcome};
-use crate::model::{DeviceKind, Dialect, ParseOptions, PfnInfo};
-use crate::profile::{Era, Platform, Profile};
-use crate::raw::{InfoBlock, Mode};
-use crate::validate::{self, Errno, Namespace, NamespaceError, Stage};
-use crate::version::Version;
+use crate::pfn::model::{DeviceKind, Dialect, ParseOptions, PfnInfo};
+use crate::pfn::profile::{Era, Platform, Profile};
+use crate::pfn::raw::{InfoBlock, Mode};
+use crate::pfn::validate::{self, Errno, Namespace, NamespaceError, Stage};
+use crate::pfn::version::Version;
 
 /// How a reader treats the block's version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,7 +39,7 @@ impl VersionSupport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Reader {
-    /// An upstream Linux kernel; its verdicts are the validator's ([`crate::validate`]).
+    /// An upstream Linux kernel; its verdicts are the validator's ([`crate::pfn::validate`]).
     Kernel(Profile),
     /// `ndctl read-infoblock -j -V`, ndctl 76 and later (NDCTL.md §3): the exact signature, the
     /// checksum, and a version that prints in 3 characters; nothing else.
@@ -406,7 +406,7 @@ pub enum Reason {
     BadSignature,
     /// The checksum does not match.
     ChecksumMismatch,
-    /// A kernel's verdict, from the validator ([`crate::validate::check`]).
+    /// A kernel's verdict, from the validator ([`crate::pfn::validate::check`]).
     Kernel {
         /// The validator's reason.
         reason: validate::Reason,
@@ -919,11 +919,11 @@ mod tests {
         check, kernel_outcome, pfn3_to_upstream, push_common_kernel_caveats, Caveats, ClaimedView,
         Intent, KernelOutcome, Reader, Verdict,
     };
-    use crate::compat::features::dialect_options;
-    use crate::model::PfnInfo;
-    use crate::raw::{InfoBlock, Signature};
-    use crate::validate::Namespace;
-    use crate::version::Version;
+    use crate::pfn::compat::features::dialect_options;
+    use crate::pfn::model::PfnInfo;
+    use crate::pfn::raw::{InfoBlock, Signature};
+    use crate::pfn::validate::Namespace;
+    use crate::pfn::version::Version;
 
     /// `check_min_version` judges a 2019 v1.3 block through its upstream equivalent without
     /// building it. This is the way it did before (build the block, checksum it, let the
@@ -1001,7 +1001,7 @@ mod tests {
             let size = pick(next(), &[16 * MIB, 128 * MIB, 1 << 30]);
             let start = pick(next(), &[1 << 32, (1 << 32) + 64 * MIB, 0x10_3c00_0000]);
             let ns = Namespace::labelless(start, size);
-            if !crate::compat::features::is_2019_block(&b)
+            if !crate::pfn::compat::features::is_2019_block(&b)
                 || b.dataoff.get() < u64::from(b.start_pad.get())
             {
                 continue;

@@ -68,12 +68,12 @@
 use core::fmt;
 
 use crate::arith;
-use crate::error::{ErrorClass, ParseError};
-use crate::model::{DeviceKind, DialectChoice, ParseOptions, PfnInfo};
-use crate::profile::{
+use crate::pfn::error::{ErrorClass, ParseError};
+use crate::pfn::model::{DeviceKind, DialectChoice, ParseOptions, PfnInfo};
+use crate::pfn::profile::{
     AlignSet, EraRules, ErrnoStyle, OffsetCheck, Platform, Profile, SUBSECTION_SIZE,
 };
-use crate::raw::{InfoBlock, Mode, Signature};
+use crate::pfn::raw::{InfoBlock, Mode, Signature};
 use crate::uuid::Uuid;
 
 /// The alignment the validator derives for `dataoff == 0` when the block's align is 0:
@@ -1738,7 +1738,7 @@ fn check_altmap(
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
     use super::Pages;
-    use crate::profile::{AlignSet, Platform};
+    use crate::pfn::profile::{AlignSet, Platform};
 
     /// (shift, per_section, per_subsection, section_memmap, block_bytes, block_pages).
     fn fields(p: &Pages) -> (u32, u64, u64, u64, u64, u64) {

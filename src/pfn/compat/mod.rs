@@ -13,7 +13,7 @@
 //! Readers differ in how they treat versions ([`VersionSupport`]): upstream kernels, ndctl and
 //! dataoff-only drivers never refuse a block for its version (they read what they know), while
 //! a reader built on the 2019 proposal declares a support level and refuses blocks whose
-//! `min_version` is higher. Kernel verdicts come from the validator ([`crate::validate`]).
+//! `min_version` is higher. Kernel verdicts come from the validator ([`crate::pfn::validate`]).
 //!
 //! # Example
 //! ```
@@ -63,7 +63,7 @@ mod kernel;
 mod reader;
 mod upgrade;
 
-pub use crate::validate::Namespace;
+pub use crate::pfn::validate::Namespace;
 pub use features::{
     derived_align, dialect_options, is_2019_block, pfn3_to_upstream, upstream_to_pfn3, ClaimedView,
     Features, FormatVersion, Intent, RequiredVersion, MIN_VERSION_2019, PFN3_MODE_PMEM,

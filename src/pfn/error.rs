@@ -2,7 +2,7 @@
 
 use core::fmt;
 
-use crate::raw::Signature;
+use crate::pfn::raw::Signature;
 
 /// What the kernel does with a namespace whose block fails in this way.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

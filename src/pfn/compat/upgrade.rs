@@ -7,12 +7,12 @@ use super::features::{
     MIN_VERSION_2019,
 };
 use super::reader::{check, Reader, ReaderName, Reason, Verdict};
-use crate::error::EmitError;
-use crate::model::PfnInfo;
-use crate::profile::Profile;
-use crate::raw::InfoBlock;
-use crate::validate::Namespace;
-use crate::version::Version;
+use crate::pfn::error::EmitError;
+use crate::pfn::model::PfnInfo;
+use crate::pfn::profile::Profile;
+use crate::pfn::raw::InfoBlock;
+use crate::pfn::validate::Namespace;
+use crate::pfn::version::Version;
 
 /// A block as one reader sees it, for the before/after of an upgrade.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -383,7 +383,7 @@ fn no_data_in_namespace(info: &PfnInfo, ns: &Namespace) -> UpgradeError {
 }
 
 fn not_an_info_block(block: &InfoBlock) -> Reason {
-    if crate::model::DeviceKind::from_signature(block.signature).is_none() {
+    if crate::pfn::model::DeviceKind::from_signature(block.signature).is_none() {
         Reason::BadSignature
     } else {
         Reason::ChecksumMismatch

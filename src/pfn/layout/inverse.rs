@@ -26,9 +26,9 @@ use super::{
     effective_align, geometry, requested_align, solve, Calc, Layout, LayoutError, LayoutRequest,
     Padding,
 };
-use crate::profile::WriterRule;
-use crate::raw::Mode;
-use crate::validate::Reason;
+use crate::pfn::profile::WriterRule;
+use crate::pfn::raw::Mode;
+use crate::pfn::validate::Reason;
 
 /// How many candidate sizes the search tries at most before giving up.
 const MAX_STEPS: u32 = 1 << 14;

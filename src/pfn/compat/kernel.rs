@@ -1,10 +1,10 @@
-//! The bridge to the validator: a kernel reader's verdict is [`crate::validate::check`]'s
+//! The bridge to the validator: a kernel reader's verdict is [`crate::pfn::validate::check`]'s
 //! [`Outcome`], never a second copy of the rules.
 
 use super::reader::{Reason, View};
-use crate::profile::Profile;
-use crate::raw::InfoBlock;
-use crate::validate::{self, Namespace, Outcome, ProbePath};
+use crate::pfn::profile::Profile;
+use crate::pfn::raw::InfoBlock;
+use crate::pfn::validate::{self, Namespace, Outcome, ProbePath};
 
 /// A kernel outcome in the checker's terms.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,11 +27,11 @@ pub(crate) fn kernel_outcome(
 }
 
 /// [`kernel_outcome`] of a block already read as the kernel reads it (signature and checksum
-/// known good): `info` as [`crate::model::PfnInfo::parse`] returns it with the upstream dialect
+/// known good): `info` as [`crate::pfn::model::PfnInfo::parse`] returns it with the upstream dialect
 /// and the profile's page size. Lets the checker judge a block it would otherwise have to
 /// build (and copy) just to have the validator parse it.
 pub(crate) fn kernel_outcome_of_info(
-    info: &crate::model::PfnInfo,
+    info: &crate::pfn::model::PfnInfo,
     ns: &Namespace,
     profile: &Profile,
 ) -> KernelOutcome {

@@ -8,7 +8,7 @@
 
 use core::fmt;
 
-use crate::version::Version;
+use crate::pfn::version::Version;
 
 const KIB: u64 = 1 << 10;
 const MIB: u64 = 1 << 20;

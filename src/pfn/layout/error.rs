@@ -2,8 +2,8 @@
 
 use core::fmt;
 
-use crate::validate::{Errno, Reason, Stage};
-use crate::version::Version;
+use crate::pfn::validate::{Errno, Reason, Stage};
+use crate::pfn::version::Version;
 
 /// A field a block version cannot hold (see [`LayoutError::VersionCannotExpress`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -38,7 +38,7 @@ impl fmt::Display for Field {
     }
 }
 
-/// Why [`solve`](crate::layout::solve) (or the inverse search) gives no layout: the request
+/// Why [`solve`](crate::pfn::layout::solve) (or the inverse search) gives no layout: the request
 /// is malformed, or the kernel of the profile would refuse the result, or it would leave no
 /// data pages. Every variant carries the numbers that failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -136,7 +136,7 @@ pub enum LayoutError {
         page_size: u64,
     },
     /// The kernel of the profile would not enable the block its own writer produces: the
-    /// validator ([`validate::check`](crate::validate::check), probe path) ignores it (the
+    /// validator ([`validate::check`](crate::pfn::validate::check), probe path) ignores it (the
     /// namespace is then used raw), refuses it, or enabling fails. For example a 4.7–4.14
     /// "bad offset" against the default alignment, a 5.7+ end off `memremap_compat_align`, a
     /// devdax range off its alignment (`-ENOMEM`), a PMEM-mode memmap that does not fit

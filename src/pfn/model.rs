@@ -2,10 +2,10 @@
 
 use core::fmt;
 
-use crate::error::{EmitError, ParseError};
-use crate::raw::{InfoBlock, Mode, Signature};
+use crate::pfn::error::{EmitError, ParseError};
+use crate::pfn::raw::{InfoBlock, Mode, Signature};
+use crate::pfn::version::Version;
 use crate::uuid::Uuid;
-use crate::version::Version;
 
 /// Which device a block describes, from its signature.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -386,7 +386,7 @@ impl PfnInfo {
 #[allow(clippy::as_conversions, clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
-    use crate::raw::tests::block_a_image;
+    use crate::pfn::raw::tests::block_a_image;
     use std::string::ToString;
     use zerocopy::IntoBytes;
 

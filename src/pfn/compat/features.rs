@@ -2,9 +2,9 @@
 
 use core::fmt;
 
-use crate::model::{Dialect, DialectChoice, ParseOptions, PfnInfo};
-use crate::raw::{InfoBlock, Mode};
-use crate::version::Version;
+use crate::pfn::model::{Dialect, DialectChoice, ParseOptions, PfnInfo};
+use crate::pfn::raw::{InfoBlock, Mode};
+use crate::pfn::version::Version;
 
 /// `PFN3_MODE_RAM`: the mode value the 2019 proposal's v1.3 blocks use for map=mem.
 ///
