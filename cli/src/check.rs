@@ -79,7 +79,7 @@ pub fn run(argv: Vec<String>) -> CmdResult {
     })
 }
 
-/// The JSON object of an outcome (keys documented in README.md).
+/// The JSON object of an outcome (keys documented in docs/cli.md).
 pub fn to_json(outcome: &Outcome, ns: &Namespace, profile: &Profile) -> Json {
     let enabled = outcome.enabled();
     let rejected_reason = match outcome {

@@ -456,7 +456,7 @@ pub fn layout_text(l: &Layout) -> String {
     out
 }
 
-/// The layout as a JSON object (keys documented in README.md).
+/// The layout as a JSON object (keys documented in docs/cli.md).
 pub fn layout_json(l: &Layout) -> Json {
     let r = &l.request;
     let reading = |j: &mut Json, prefix: &str, rd: &nvdimm_infoblock::layout::DataoffReading| {
