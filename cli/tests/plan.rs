@@ -367,7 +367,7 @@ fn create_random_uuid_is_v4() {
     fs::remove_file(&path).unwrap();
 }
 
-// The JSON keys are the ones README.md documents, each once.
+// The JSON keys are the ones docs/cli.md documents, each once.
 #[test]
 fn plan_json_keys() {
     let out = run(&["plan", "--size", "1G", "--json"]);
@@ -421,13 +421,13 @@ fn plan_json_keys() {
     assert_eq!(got, want);
     let text = String::from_utf8_lossy(&out.stdout);
     let docs =
-        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md")).unwrap();
     for key in keys {
         let short = key
             .strip_prefix("legacy")
             .or_else(|| key.strip_prefix("v2019"))
             .unwrap_or(key);
-        assert!(docs.contains(short), "README.md does not mention {key}");
+        assert!(docs.contains(short), "docs/cli.md does not mention {key}");
         assert_eq!(text.matches(&format!("\"{key}\"")).count(), 1, "{key}");
     }
 }
