@@ -275,10 +275,13 @@ def main():
                     lines = [r.decode("utf-8", "replace").rstrip("\r\n") for r in f]
                 if a.verbose:
                     for line in lines:
-                        if line.startswith("NDH") and not line.startswith("NDH-VERDICT"):
+                        if line.startswith("NDH") and not line.startswith(("NDH-VERDICT",
+                                                                           "NDH-ACTION")):
                             print(line)
                 out, bad = verdict.render(lines, name, k, "%.1f" % secs, rc,
                                           "probe" if a.probe_state else "last", a.json)
+                # the action's output, as the guest printed it
+                out += [line for line in lines if line.startswith("NDH-ACTION ")]
                 print("\n".join(out), flush=True)
                 if bad:
                     status = 2
