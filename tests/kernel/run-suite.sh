@@ -23,12 +23,16 @@
 #   --keep-logs DIR  keep every console log (run.sh -k)
 # In-guest commands (the hook for cases that need the live kernel's devices):
 #   --guest-cmd CMD  in every booted guest, after probing: make the namespace
-#                    raw (rig-raw) and run CMD (busybox sh text) with
-#                    RIG_DEV (/dev/pmemN, the whole namespace), RIG_NS_START,
-#                    RIG_NS_SIZE (from sysfs), RIG_KERNEL (6.1, 6.12) set and
-#                    /bin/infoblock present. The verdict is still the kernel's
-#                    own, from before rig-raw (run.sh -p). A case of suite.json
-#                    with a "guest_cmd" key runs that instead.
+#                    raw (rig-raw) and run CMD (busybox sh text) with RIG_NS
+#                    (namespace0.0), RIG_DEV (/dev/pmemN, the whole namespace),
+#                    RIG_NS_START, RIG_NS_SIZE (sysfs resource and size),
+#                    RIG_KERNEL (6.1, 6.12) set and /bin/infoblock present.
+#                    The verdict is still the kernel's own, from before
+#                    rig-raw (run.sh -p). A case of suite.json with a
+#                    "guest_cmd" key runs that instead ("guest_raw": false in
+#                    the case: no rig-raw, no RIG_DEV)
+#   --guest-keep-state  no rig-raw for --guest-cmd: CMD sees the kernel's own
+#                    state (for `infoblock probe`-like commands)
 #   --guest-check    CMD = `infoblock check "$RIG_DEV" --ns-start
 #                    "$RIG_NS_START" --ns-size "$RIG_NS_SIZE" --kernel
 #                    "$RIG_KERNEL" --json`, and its JSON is compared with the
@@ -51,7 +55,7 @@ RECORDED="$HERE/recorded.json"
 PY=python3
 
 mode=compare offline=0 check_cmd="" only="" jobs=2 kernels=all keep=""
-guest_cmd="" guest_check=0 guest_out="" infoblock=""
+guest_cmd="" guest_check=0 guest_out="" infoblock="" guest_keep=0
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-1}"; }
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -67,6 +71,7 @@ while [ $# -gt 0 ]; do
 	--keep-logs) keep=${2:?}; shift ;;
 	--guest-cmd) guest_cmd=${2:?--guest-cmd needs a command}; shift ;;
 	--guest-check) guest_check=1 ;;
+	--guest-keep-state) guest_keep=1 ;;
 	--guest-out) guest_out=${2:?}; shift ;;
 	--infoblock) infoblock=${2:?}; shift ;;
 	-h|--help) usage 0 ;;
@@ -116,15 +121,27 @@ fi
 # guest_action NAME OUT: write the action script of a case (nothing when the
 # case has no guest command); prints the run.sh options it needs
 guest_action() {
-	local cmd
+	local cmd raw=1
 	cmd=$("$PY" "$HERE/suite.py" guest-cmd "$SUITE" "$1")
-	[ -n "$cmd" ] || cmd=$guest_cmd
+	if [ -n "$cmd" ]; then
+		[ "$("$PY" "$HERE/suite.py" guest-raw "$SUITE" "$1")" = 1 ] || raw=0
+	else
+		cmd=$guest_cmd
+		[ $guest_keep = 0 ] || raw=0
+	fi
 	[ -n "$cmd" ] || return 0
 	{
-		echo 'raw=$(rig-raw) || { echo "guest-cmd: rig-raw failed"; exit 1; }'
-		echo 'set -- $raw'
-		echo 'RIG_DEV=$1 RIG_NS_START=$2 RIG_NS_SIZE=$3 RIG_KERNEL=$(uname -r | cut -d. -f1,2)'
-		echo 'export RIG_DEV RIG_NS_START RIG_NS_SIZE RIG_KERNEL'
+		echo 'RIG_NS=$(rig-ns) || { echo "guest-cmd: no namespace"; exit 1; }'
+		echo 'RIG_NS_START=$(cat /sys/bus/nd/devices/$RIG_NS/resource)'
+		echo 'RIG_NS_SIZE=$(cat /sys/bus/nd/devices/$RIG_NS/size)'
+		echo 'RIG_KERNEL=$(uname -r | cut -d. -f1,2)'
+		if [ $raw = 1 ]; then
+			echo 'raw=$(rig-raw "$RIG_NS") || { echo "guest-cmd: rig-raw failed"; exit 1; }'
+			echo 'set -- $raw'
+			echo 'RIG_DEV=$1'
+			echo 'export RIG_DEV'
+		fi
+		echo 'export RIG_NS RIG_NS_START RIG_NS_SIZE RIG_KERNEL'
 		echo "cat >/tmp/guest-cmd <<'RIG_GUEST_CMD_END'"
 		printf '%s\n' "$cmd"
 		echo 'RIG_GUEST_CMD_END'

@@ -7,6 +7,7 @@
     suite.py collect SUITE OUTDIR LIVE         NDH-JSON lines of OUTDIR/NAME.out -> LIVE
     suite.py offline-live RECORDED LIVE [--only a,b]   LIVE := recorded answers
     suite.py guest-cmd SUITE NAME              the case's "guest_cmd" (empty if none)
+    suite.py guest-raw SUITE NAME              1, or 0 when the case says "guest_raw": false
     suite.py has-guest-cmd SUITE [--only a,b]  exit 0 if a selected case has a guest_cmd
     suite.py report --mode record|compare|none --suite SUITE --live LIVE --recorded REC
                     [--check-dir DIR] [--guest-check] [--guest-out FILE]
@@ -166,6 +167,12 @@ def cmd_guest_cmd(a):
         return 1
     if c.get("guest_cmd"):
         print(c["guest_cmd"])
+    return 0
+
+
+def cmd_guest_raw(a):
+    c = case_by_name(a.suite, a.name) or {}
+    print(0 if c.get("guest_raw") is False else 1)
     return 0
 
 
@@ -410,6 +417,10 @@ def main():
     p.add_argument("suite")
     p.add_argument("name")
     p.set_defaults(fn=cmd_guest_cmd)
+    p = sub.add_parser("guest-raw")
+    p.add_argument("suite")
+    p.add_argument("name")
+    p.set_defaults(fn=cmd_guest_raw)
     p = sub.add_parser("has-guest-cmd")
     p.add_argument("suite")
     p.add_argument("--only")
