@@ -45,6 +45,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 import verdict  # noqa: E402  (beside this file)
 
 CACHE = os.environ.get("RIG_CACHE") or os.path.join(
