@@ -88,6 +88,7 @@ extern crate std;
 
 mod arith;
 mod checksum;
+pub mod btt;
 pub mod io;
 pub mod pfn;
 mod uuid;

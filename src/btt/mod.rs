@@ -1,0 +1,4 @@
+//! The BTT (Block Translation Table, "sector mode").
+pub mod arena;
+pub mod error;
+pub mod raw;
