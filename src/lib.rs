@@ -87,6 +87,7 @@
 extern crate std;
 
 mod arith;
+pub mod btt;
 mod checksum;
 pub mod io;
 pub mod pfn;
