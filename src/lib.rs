@@ -91,6 +91,7 @@ pub mod btt;
 mod checksum;
 pub mod io;
 pub mod pfn;
+pub mod probe;
 mod uuid;
 
 pub use checksum::nd_fletcher64;
