@@ -54,8 +54,17 @@ pub struct CheckArgs {
     pub json: bool,
 }
 
-/// The namespace to check against, and where its values came from.
-fn namespace(args: &CheckArgs, image: &Image) -> Result<Namespace, Failure> {
+/// The namespace to check against: from sysfs (`--namespace`, or PATH a device node) or from
+/// the flags. `size: None` means the size of PATH.
+struct NamespaceSpec {
+    start: u64,
+    size: Option<u64>,
+    uuid: Uuid,
+}
+
+/// Works out the namespace before PATH is opened (so that a device node that cannot show
+/// the namespace is refused with the reason, whether or not it exists here).
+fn namespace(args: &CheckArgs) -> Result<NamespaceSpec, Failure> {
     let path = &args.path;
     let fail = |m: String| Failure::usage(format!("check: {m}"));
     // A device node: resolve it unless the namespace is given by hand.
@@ -67,11 +76,10 @@ fn namespace(args: &CheckArgs, image: &Image) -> Result<Namespace, Failure> {
     if let Some(dev) = &device {
         if dev.view != View::Namespace {
             return Err(fail(format!(
-                "{path} shows {}, not {}: the info-block is not visible through it; pass an \
-                 image of the namespace (e.g. a copy taken while it was raw) with --namespace {}",
+                "{path} shows {}, not {ns}: the info-block is not visible through it; pass an \
+                 image of {ns} as PATH with --namespace {ns}",
                 dev.view.describe(),
-                dev.namespace.name,
-                dev.namespace.name
+                ns = dev.namespace.name
             )));
         }
     }
@@ -93,19 +101,19 @@ fn namespace(args: &CheckArgs, image: &Image) -> Result<Namespace, Failure> {
         (None, None) => None,
     };
     Ok(match info {
-        Some(info) => Namespace {
+        Some(info) => NamespaceSpec {
             start: info.start,
-            size: info.size,
+            size: Some(info.size),
             uuid: info.uuid.unwrap_or(Uuid::NIL),
         },
-        None => Namespace {
+        None => NamespaceSpec {
             start: args.ns_start.ok_or_else(|| {
                 fail(format!(
                     "{path}: the namespace start is needed: give --ns-start ADDR or --namespace \
                      NAME (or a raw namespace's /dev/pmemN as PATH)"
                 ))
             })?,
-            size: args.ns_size.unwrap_or(image.len),
+            size: args.ns_size,
             uuid: args.parent_uuid.unwrap_or(Uuid::NIL),
         },
     })
@@ -115,9 +123,14 @@ fn namespace(args: &CheckArgs, image: &Image) -> Result<Namespace, Failure> {
 pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
     let path = args.path.clone();
     let profile = args.kernel.unwrap_or(Profile::NEWEST_X86_64);
+    let spec = namespace(&args)?;
     let mut image =
         Image::open(&path).map_err(|f| Failure::usage(format!("check: {}", f.message)))?;
-    let ns = namespace(&args, &image)?;
+    let ns = Namespace {
+        start: spec.start,
+        size: spec.size.unwrap_or(image.len),
+        uuid: spec.uuid,
+    };
     let head = image.read_prefix(InfoBlock::HEAD_SIZE as u64, ctx)?;
     let block = InfoBlock::from_namespace_head(&head).map_err(|_| {
         Failure::usage(format!(

@@ -151,7 +151,8 @@ pub fn clap_line(e: &clap::Error, argv: &[OsString], root: &clap::Command) -> St
             s
         }
         ErrorKind::InvalidSubcommand => {
-            let mut s = format!("unknown command {arg:?}");
+            let name = context_string(e, ContextKind::InvalidSubcommand).unwrap_or(arg);
+            let mut s = format!("unknown command {name:?}");
             if let Some(tip) = context_string(e, ContextKind::SuggestedSubcommand) {
                 s += &format!(" (did you mean {tip}?)");
             }

@@ -160,6 +160,10 @@ impl PlanOpts {
 /// `--usable`. A refusal is exit 1 with the solver's reason.
 fn solve_plan(plan: &PlanOpts, default_size: Option<u64>) -> Result<Layout, Failure> {
     let request = plan.request();
+    if plan.granule.is_some() && plan.usable.is_none() {
+        // clap's `requires` is not checked when --size (which conflicts with --usable) is given.
+        return Err(Failure::usage("plan: --granule only applies with --usable"));
+    }
     if let Some(n) = plan.usable {
         let granule = plan.granule.unwrap_or(request.profile.platform.page_size);
         return min_size_for_usable(&request, n, granule).map_err(|e| {

@@ -233,4 +233,64 @@ mod tests {
         assert_eq!(device_name("pmem0"), None);
         assert_eq!(device_name("/tmp/ns.img"), None);
     }
+
+    fn tree(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/sysfs")
+            .join(name)
+    }
+
+    /// The harness's label-less namespace (README of tests/data/sysfs: NDH-VERDICT
+    /// ns_start=0x100000000 ns_size=268435456 ns_mode=memory, claimed by pfn0.0); no uuid file.
+    #[test]
+    fn label_less_namespace() {
+        let ns = read_namespace(&tree("fsdax"), "namespace0.0").unwrap();
+        assert_eq!(
+            ns,
+            NamespaceInfo {
+                name: "namespace0.0".to_owned(),
+                start: 0x1_0000_0000,
+                size: 256 << 20,
+                uuid: None,
+                mode: "memory".to_owned(),
+                holder: Some("pfn0.0".to_owned()),
+            }
+        );
+    }
+
+    #[test]
+    fn labelled_namespace_has_its_uuid() {
+        let ns = read_namespace(&tree("labelled"), "namespace0.0").unwrap();
+        assert_eq!(
+            ns.uuid.map(|u| u.to_string()).as_deref(),
+            Some("aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee")
+        );
+        assert_eq!((ns.mode.as_str(), ns.holder), ("raw", None));
+    }
+
+    /// /dev/pmem0 of a raw namespace is the namespace; of fsdax the pfn device's data; a
+    /// /dev/daxX.Y the nd dax device's; each leads back to namespace0.0.
+    #[test]
+    fn device_nodes_resolve_to_their_namespace() {
+        let raw = resolve_device(&tree("raw"), "/dev/pmem0").unwrap().unwrap();
+        assert_eq!(raw.view, View::Namespace);
+        assert_eq!(raw.namespace.name, "namespace0.0");
+        assert_eq!(raw.namespace.mode, "raw");
+        let fsdax = resolve_device(&tree("fsdax"), "/dev/pmem0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(fsdax.view, View::Pfn("pfn0.0".to_owned()));
+        assert_eq!(fsdax.namespace.start, 0x1_0000_0000);
+        let dax = resolve_device(&tree("devdax"), "/dev/dax0.0")
+            .unwrap()
+            .unwrap();
+        assert_eq!(dax.view, View::Dax("dax0.0".to_owned()));
+        assert_eq!(dax.namespace.mode, "dax");
+        // Not a device node: no resolution; an absent node: an error naming the sysfs path.
+        assert_eq!(resolve_device(&tree("raw"), "/tmp/ns.img").unwrap(), None);
+        let err = resolve_device(&tree("raw"), "/dev/pmem1").unwrap_err();
+        assert!(err.contains("block/pmem1"), "{err}");
+        let err = read_namespace(&tree("raw"), "pfn0.0").unwrap_err();
+        assert!(err.contains("not a namespace name"), "{err}");
+    }
 }
