@@ -149,7 +149,8 @@ pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
     match outcome {
         Outcome::Enabled(_) => Ok(()),
         Outcome::Raw { reason, errno } => Err(Failure::negative(format!(
-            "check: {path}: the kernel ignores the block and uses the namespace raw: {} ({errno})",
+            "check: {path}: the kernel ignores the block and uses the namespace raw: {}, \
+             validate returns {errno}",
             reason.token()
         ))),
         Outcome::Rejected {
@@ -157,7 +158,7 @@ pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
             reason,
             errno,
         } => Err(Failure::negative(format!(
-            "check: {path}: rejected at {stage}: {} ({errno}): \"{}\"",
+            "check: {path}: rejected at {stage}: {}, returns {errno}: \"{}\"",
             reason.token(),
             reason.message()
         ))),

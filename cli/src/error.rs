@@ -72,12 +72,6 @@ impl Failure {
     }
 }
 
-impl From<std::fmt::Error> for Failure {
-    fn from(e: std::fmt::Error) -> Self {
-        Self::usage(format!("internal: {e}"))
-    }
-}
-
 /// The name of the (sub)command a parse error is about, e.g. `check` or `btt read`, found
 /// by walking `argv` through the command tree.
 fn command_path(argv: &[OsString], mut cmd: &clap::Command) -> String {

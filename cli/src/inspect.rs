@@ -69,7 +69,7 @@ impl From<DialectArg> for DialectChoice {
 }
 
 /// Arguments of `infoblock inspect`.
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct InspectArgs {
     /// Blocks, namespace heads, images or block devices; `-` for stdin; none: the sample.
@@ -88,6 +88,18 @@ pub struct InspectArgs {
     pub dialect: DialectArg,
 }
 
+impl Default for InspectArgs {
+    /// `inspect` with no argument (what `infoblock` alone runs): the sample, as text.
+    fn default() -> Self {
+        Self {
+            paths: Vec::new(),
+            json: false,
+            page_size: ParseOptions::DEFAULT.page_size,
+            dialect: DialectArg::Auto,
+        }
+    }
+}
+
 /// What was read from one PATH.
 #[derive(Debug)]
 struct Input {
@@ -99,12 +111,11 @@ struct Input {
 
 /// Runs `inspect`.
 pub fn run(args: InspectArgs, _ctx: &Ctx) -> Result<(), Failure> {
-    let mut parse = ParseOptions::DEFAULT;
-    // `InspectArgs::default()` (no command at all) has page size 0: the default applies.
-    if args.page_size != 0 {
-        parse.page_size = args.page_size;
-    }
-    parse.dialect = args.dialect.into();
+    let parse = ParseOptions {
+        page_size: args.page_size,
+        dialect: args.dialect.into(),
+        ..ParseOptions::DEFAULT
+    };
 
     let mut io_errors = Vec::new();
     let mut inputs = Vec::new();
