@@ -64,7 +64,7 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct Global {
     /// Draw no progress bar (progress is only ever drawn on a terminal's stderr).
-    #[arg(long, short = 'q', global = true)]
+    #[arg(long, short = 'q', global = true, display_order = 900)]
     pub quiet: bool,
 }
 
