@@ -87,8 +87,8 @@
 extern crate std;
 
 mod arith;
-mod checksum;
 pub mod btt;
+mod checksum;
 pub mod io;
 pub mod pfn;
 mod uuid;

@@ -709,7 +709,10 @@ impl Btt {
     ///
     /// # Errors
     /// The first failure, as the kernel meets it.
-    pub fn open<R: ReadAt + ?Sized>(ns: &mut R, namespace: &Namespace) -> Result<Self, Error<R::Error>> {
+    pub fn open<R: ReadAt + ?Sized>(
+        ns: &mut R,
+        namespace: &Namespace,
+    ) -> Result<Self, Error<R::Error>> {
         let mut walk = Walk::new(*namespace)?;
         // Each arena takes at least 8192 bytes (its info blocks), so this bounds the loop
         // even if a later check were lost.
@@ -730,7 +733,11 @@ impl Btt {
         }
         // The walk yields at least the first arena or an error, since rawsize >= 16 MiB.
         let first = first.ok_or(Invalid::TooManyArenas { max: 0 })?;
-        let sector_size = if first.external_lbasize >= 4096 { 4096 } else { 512 };
+        let sector_size = if first.external_lbasize >= 4096 {
+            4096
+        } else {
+            512
+        };
         Ok(Self {
             namespace: *namespace,
             uuid: first.uuid,

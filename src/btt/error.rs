@@ -278,46 +278,85 @@ impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::NamespaceTooSmall { size, min } => {
-                write!(f, "namespace of {size} bytes is below the BTT minimum of {min} bytes")
+                write!(
+                    f,
+                    "namespace of {size} bytes is below the BTT minimum of {min} bytes"
+                )
             }
             Self::BadSignature { arena, found } => write!(
                 f,
                 "arena {arena}: signature \"{}\" is not BTT_ARENA_INFO",
                 found.escape_ascii()
             ),
-            Self::ParentUuidMismatch { arena, found, expected } => write!(
+            Self::ParentUuidMismatch {
+                arena,
+                found,
+                expected,
+            } => write!(
                 f,
                 "arena {arena}: parent_uuid {found} is not the namespace's uuid {expected}"
             ),
-            Self::ChecksumMismatch { arena, stored, computed } => write!(
+            Self::ChecksumMismatch {
+                arena,
+                stored,
+                computed,
+            } => write!(
                 f,
                 "arena {arena}: checksum mismatch: stored {stored:#018x}, computed {computed:#018x}"
             ),
-            Self::VersionMismatch { major, minor, expected } => write!(
+            Self::VersionMismatch {
+                major,
+                minor,
+                expected,
+            } => write!(
                 f,
                 "info block version {major}.{minor} is not {expected}, the version of its placement"
             ),
             Self::ZeroLbasize { arena } => write!(f, "arena {arena}: external_lbasize is 0"),
-            Self::LbasizeMismatch { arena, found, first } => write!(
+            Self::LbasizeMismatch {
+                arena,
+                found,
+                first,
+            } => write!(
                 f,
                 "arena {arena}: external_lbasize {found} differs from the first arena's {first}"
             ),
-            Self::InternalLbasizeTooSmall { arena, internal_lbasize, external_lbasize } => write!(
+            Self::InternalLbasizeTooSmall {
+                arena,
+                internal_lbasize,
+                external_lbasize,
+            } => write!(
                 f,
                 "arena {arena}: internal_lbasize {internal_lbasize} is smaller than \
                  external_lbasize {external_lbasize}"
             ),
             Self::NoFreeBlocks { arena } => write!(f, "arena {arena}: nfree is 0"),
-            Self::NlbaMismatch { arena, internal_nlba, external_nlba, nfree } => write!(
+            Self::NlbaMismatch {
+                arena,
+                internal_nlba,
+                external_nlba,
+                nfree,
+            } => write!(
                 f,
                 "arena {arena}: internal_nlba {internal_nlba} is not external_nlba \
                  {external_nlba} + nfree {nfree}"
             ),
-            Self::AreaOverlap { arena, area, start, len, limit } => write!(
+            Self::AreaOverlap {
+                arena,
+                area,
+                start,
+                len,
+                limit,
+            } => write!(
                 f,
                 "arena {arena}: the {area} ({len} bytes at {start:#x}) runs past {limit:#x}"
             ),
-            Self::ArenaPastEnd { arena, infooff, size, namespace_size } => write!(
+            Self::ArenaPastEnd {
+                arena,
+                infooff,
+                size,
+                namespace_size,
+            } => write!(
                 f,
                 "arena {arena}: {size} bytes at {infooff:#x} run past the end of the \
                  {namespace_size}-byte namespace"
@@ -327,16 +366,30 @@ impl fmt::Display for Invalid {
                 f,
                 "arena {arena}: flog lane {lane} slot {slot} breaks the entry/padding layout"
             ),
-            Self::UnknownLogLayout { arena, index0, index1 } => write!(
+            Self::UnknownLogLayout {
+                arena,
+                index0,
+                index1,
+            } => write!(
                 f,
                 "arena {arena}: unknown flog padding scheme (entry slots {index0}, {index1})"
             ),
-            Self::LogSeq { arena, lane, seq0, seq1 } => write!(
+            Self::LogSeq {
+                arena,
+                lane,
+                seq0,
+                seq1,
+            } => write!(
                 f,
                 "arena {arena}: flog lane {lane}: sequence numbers {seq0} and {seq1} cannot be \
                  ordered"
             ),
-            Self::FlogLbaOutOfRange { arena, lane, lba, external_nlba } => write!(
+            Self::FlogLbaOutOfRange {
+                arena,
+                lane,
+                lba,
+                external_nlba,
+            } => write!(
                 f,
                 "arena {arena}: flog lane {lane} names block {lba}, outside the map of \
                  {external_nlba} entries"
@@ -344,11 +397,20 @@ impl fmt::Display for Invalid {
             Self::LbaOutOfRange { lba, nlba } => {
                 write!(f, "LBA {lba} is past the end of the {nlba}-block device")
             }
-            Self::MediaError { lba, arena, postmap } => write!(
+            Self::MediaError {
+                lba,
+                arena,
+                postmap,
+            } => write!(
                 f,
                 "LBA {lba} (arena {arena}, block {postmap}) has the map's error flag"
             ),
-            Self::PostmapOutOfRange { lba, arena, postmap, internal_nlba } => write!(
+            Self::PostmapOutOfRange {
+                lba,
+                arena,
+                postmap,
+                internal_nlba,
+            } => write!(
                 f,
                 "LBA {lba}: arena {arena} maps it to block {postmap}, past its {internal_nlba} \
                  blocks"
@@ -403,8 +465,15 @@ impl<E> Error<E> {
 impl<E: fmt::Display> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Io { offset, len, source } => {
-                write!(f, "I/O of {len} bytes at offset {offset:#x} failed: {source}")
+            Self::Io {
+                offset,
+                len,
+                source,
+            } => {
+                write!(
+                    f,
+                    "I/O of {len} bytes at offset {offset:#x} failed: {source}"
+                )
             }
             Self::Invalid(i) => fmt::Display::fmt(i, f),
         }

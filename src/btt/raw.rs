@@ -213,7 +213,10 @@ impl BttSb {
 impl fmt::Debug for BttSb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BttSb")
-            .field("signature", &format_args!("\"{}\"", self.signature.escape_ascii()))
+            .field(
+                "signature",
+                &format_args!("\"{}\"", self.signature.escape_ascii()),
+            )
             .field("uuid", &self.uuid)
             .field("parent_uuid", &self.parent_uuid)
             .field("flags", &self.flags.get())
@@ -255,7 +258,17 @@ pub enum MapState {
 /// One 4-byte map entry (little-endian): bit 31 = zero/trim flag (`ent_z_flag`), bit 30 =
 /// error flag (`ent_e_flag`), low 30 bits = post-map block (`ent_lba`).
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, Default, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    FromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+    Unaligned,
 )]
 #[repr(transparent)]
 pub struct MapEntry(pub U32);
@@ -345,13 +358,30 @@ impl MapEntry {
 
 impl fmt::Debug for MapEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MapEntry({:#010x}: {:?} {})", self.raw(), self.state(), self.lba())
+        write!(
+            f,
+            "MapEntry({:#010x}: {:?} {})",
+            self.raw(),
+            self.state(),
+            self.lba()
+        )
     }
 }
 
 /// `struct log_entry`: one 16-byte flog entry, a record of one block write.
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, Default, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Debug,
+    FromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+    Unaligned,
 )]
 #[repr(C)]
 pub struct LogEntry {
@@ -369,7 +399,10 @@ impl LogEntry {
     /// `ent_is_padding`: every field zero.
     #[must_use]
     pub fn is_padding(&self) -> bool {
-        self.lba.get() == 0 && self.old_map.get() == 0 && self.new_map.get() == 0 && self.seq.get() == 0
+        self.lba.get() == 0
+            && self.old_map.get() == 0
+            && self.new_map.get() == 0
+            && self.seq.get() == 0
     }
 
     /// `ent_lba(old_map)`.
@@ -417,7 +450,18 @@ pub struct LogSeqError {
 
 /// `struct log_group`: one lane of the flog, four 16-byte slots of which two hold entries.
 #[derive(
-    Clone, Copy, PartialEq, Eq, Hash, Default, Debug, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Default,
+    Debug,
+    FromBytes,
+    IntoBytes,
+    KnownLayout,
+    Immutable,
+    Unaligned,
 )]
 #[repr(C)]
 pub struct LogGroup {
