@@ -184,6 +184,14 @@ pub enum Invalid {
         /// `external_nlba` of the arena.
         external_nlba: u32,
     },
+    /// More flog repairs in one arena than a [`Reader`](crate::btt::read::Reader) holds
+    /// (one per lane of a kernel arena: 256); only an arena with more lanes can need more.
+    TooManyRepairs {
+        /// Arena index.
+        arena: u32,
+        /// Repairs held.
+        max: u32,
+    },
     /// The LBA is past the end of the device (`lba_to_arena`: `-EIO`).
     LbaOutOfRange {
         /// The LBA asked for.
@@ -393,6 +401,10 @@ impl fmt::Display for Invalid {
                 f,
                 "arena {arena}: flog lane {lane} names block {lba}, outside the map of \
                  {external_nlba} entries"
+            ),
+            Self::TooManyRepairs { arena, max } => write!(
+                f,
+                "arena {arena}: more than {max} map entries need the flog's repair"
             ),
             Self::LbaOutOfRange { lba, nlba } => {
                 write!(f, "LBA {lba} is past the end of the {nlba}-block device")

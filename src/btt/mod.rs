@@ -2,5 +2,7 @@
 pub mod arena;
 pub mod check;
 pub mod error;
+pub mod layout;
 pub mod raw;
+pub mod read;
 pub mod repair;
