@@ -89,6 +89,7 @@ extern crate std;
 mod arith;
 mod checksum;
 pub mod io;
+pub mod label;
 pub mod pfn;
 mod uuid;
 
