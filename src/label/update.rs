@@ -534,6 +534,14 @@ pub fn init(config_size: usize, version: LabelVersion, style: InitStyle) -> Resu
     };
     let size32 = u32::try_from(config_size).map_err(|_| bad)?;
     let g = Geometry::new(size32, version).map_err(|_| bad)?;
+    // The kernel's arithmetic wraps for areas under two index blocks (see
+    // `nvdimm_num_label_slots`); write only a pair whose slots really fit.
+    let used = u64::from(g.nslot)
+        .checked_mul(u64::from(version.label_size()))
+        .and_then(|s| s.checked_add(g.labeloff()));
+    if used.map_or(true, |u| u > u64::from(size32)) {
+        return Err(bad);
+    }
     let set_bits = match style {
         InitStyle::Kernel => g.nslot,
         // ndctl: memset(free, 0xff, ALIGN(nslot, BITS_PER_LONG) / 8).
