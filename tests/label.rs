@@ -412,14 +412,19 @@ fn claim_class_guids_in_guid_t_order() {
     assert_eq!(PMEM_TYPE_GUID.to_string(), "66f0d379-b4f3-4074-ac43-0d3318b78cdb");
 }
 
-/// The kernel's namespace creation on an initialised area, traced through label.c:
-/// init: index 0 seq 3 (current), index 1 seq 2, all free.
-/// pass 1 (UPDATING): slot 0 (lowest free in next = index 1), index 1 written with
-///   seq inc(2)... the next index is a copy of the current one, so seq inc(3) = 1? No: the
-///   kernel's next index in memory is a copy of the current (nd_label_copy), seq 3, and
-///   nd_inc_seq(3) = 1: index 1 gets seq 1 with slot 0 used; best_seq(3, 1) = 1 -> index 1.
-/// pass 2 (flags 0): slot 1 (slot 0 is used in the copy), slot 0 reaped, index 0 written
-///   with seq inc(1) = 2 and only slot 1 used; best_seq(2, 1) = 2 -> index 0 current.
+/// The kernel's namespace creation on an initialised area it read at boot, traced through
+/// label.c (nd_label_data_init, nd_pmem_namespace_label_update, __pmem_label_update,
+/// nd_label_write_index):
+/// read: index 0 seq 3 and index 1 seq 2; best_seq(3, 2) = 3 (inc(3) = 1 != 2), so index 0
+///   is current and the in-memory next index (1) is a copy of it (seq 3, all free).
+/// pass 1 (flags UPDATING): nd_label_alloc_slot takes the lowest free bit, slot 0; the label
+///   is written, then index 1 with seq nd_inc_seq(3) = 1 and slot 0 used. best_seq(3, 1):
+///   inc(3) = 1 -> index 1 is current; index 0's memory becomes a copy of index 1.
+/// pass 2 (flags 0): slot 1 (slot 0 is used in the copy); the pass-1 label (same uuid) is
+///   reaped (slot 0 freed); index 0 is written with seq inc(1) = 2 and only slot 1 used.
+///   best_seq(2, 1): inc(2) = 3 != 1 -> index 0 current.
+/// (When the kernel itself initialises a label-less DIMM, init_labels leaves index 1's
+/// memory at seq 2, so the same two passes write seq 3 and then 1.)
 #[test]
 fn add_follows_the_kernels_two_passes() {
     let mut area = fresh(LabelVersion::V1_2, InitStyle::Kernel);
