@@ -3,13 +3,11 @@
 //! kernel-harness README reports the real kernel doing.
 
 use nvdimm_infoblock::io::{ReadAt, WriteAt};
-use nvdimm_infoblock::label::raw::{
-    ClaimClass, Guid, NSLABEL_FLAG_UPDATING, PMEM_TYPE_GUID,
-};
+use nvdimm_infoblock::label::raw::{ClaimClass, Guid, NSLABEL_FLAG_UPDATING, PMEM_TYPE_GUID};
 use nvdimm_infoblock::label::{
     self, best_seq, nd_inc_seq, nvdimm_num_label_slots, sizeof_namespace_index, AreaError,
-    Geometry, IndexError, InitStyle, LabelArea, LabelVersion, Namespace, NewLabel, Plan,
-    Region, RegionFailure, SlotError, UpdateError, WriteKind,
+    Geometry, IndexError, InitStyle, LabelArea, LabelVersion, Namespace, NewLabel, Plan, Region,
+    RegionFailure, SlotError, UpdateError, WriteKind,
 };
 use nvdimm_infoblock::{nd_fletcher64, Uuid};
 
@@ -129,7 +127,13 @@ fn tiny_area_reproduces_the_kernel_wrap_and_is_label_less() {
     };
     // Index 0 (bytes 0..256) is there and all zero; index 1 (256..512) is past the end.
     assert_eq!(v1_1[0], IndexError::Signature { found: [0; 16] });
-    assert!(matches!(v1_1[1], IndexError::AreaTooSmall { config_size: 300, .. }));
+    assert!(matches!(
+        v1_1[1],
+        IndexError::AreaTooSmall {
+            config_size: 300,
+            ..
+        }
+    ));
     assert!(label::init(300, LabelVersion::V1_1, InitStyle::Kernel).is_err());
 }
 
@@ -236,7 +240,10 @@ fn index_claiming_1022_slots_of_128_bytes_is_label_less() {
     assert_eq!(
         err,
         AreaError::NoValidIndex {
-            v1_1: [IndexError::Nslot { nslot: 1022, max: 1020 }; 2],
+            v1_1: [IndexError::Nslot {
+                nslot: 1022,
+                max: 1020
+            }; 2],
             v1_2: [IndexError::LabelSize {
                 version: 101,
                 labelsize: 0,
@@ -260,18 +267,67 @@ fn each_index_check_in_kernel_order() {
     let base = fresh(LabelVersion::V1_2, InitStyle::Kernel);
     type Edit = fn(&mut [u8]);
     let cases: [(Edit, IndexError); 9] = [
-        (|b| b[15] = b'X', IndexError::Signature { found: *b"NAMESPACE_INDEXX" }),
+        (
+            |b| b[15] = b'X',
+            IndexError::Signature {
+                found: *b"NAMESPACE_INDEXX",
+            },
+        ),
         (
             |b| b[19] = 2, // 1 << (7 + 2) = 512
-            IndexError::LabelSize { version: 102, labelsize: 2, claimed: 512, probed: 256 },
+            IndexError::LabelSize {
+                version: 102,
+                labelsize: 2,
+                claimed: 512,
+                probed: 256,
+            },
         ),
-        (|b| b[20..24].copy_from_slice(&4u32.to_le_bytes()), IndexError::Sequence { seq: 4 }),
-        (|b| b[24] = 8, IndexError::Myoff { found: 8, expected: 0 }),
-        (|b| b[40..48].copy_from_slice(&0u64.to_le_bytes()), IndexError::Otheroff { found: 0, expected: 256 }),
-        (|b| b[48..50].copy_from_slice(&0x201u16.to_le_bytes()), IndexError::Labeloff { found: 0x201, expected: 512 }),
-        (|b| b[32..40].copy_from_slice(&71u64.to_le_bytes()), IndexError::Mysize { found: 71, max: 256 }),
-        (|b| b[32..40].copy_from_slice(&257u64.to_le_bytes()), IndexError::Mysize { found: 257, max: 256 }),
-        (|b| b[56..60].copy_from_slice(&511u32.to_le_bytes()), IndexError::Nslot { nslot: 511, max: 510 }),
+        (
+            |b| b[20..24].copy_from_slice(&4u32.to_le_bytes()),
+            IndexError::Sequence { seq: 4 },
+        ),
+        (
+            |b| b[24] = 8,
+            IndexError::Myoff {
+                found: 8,
+                expected: 0,
+            },
+        ),
+        (
+            |b| b[40..48].copy_from_slice(&0u64.to_le_bytes()),
+            IndexError::Otheroff {
+                found: 0,
+                expected: 256,
+            },
+        ),
+        (
+            |b| b[48..50].copy_from_slice(&0x201u16.to_le_bytes()),
+            IndexError::Labeloff {
+                found: 0x201,
+                expected: 512,
+            },
+        ),
+        (
+            |b| b[32..40].copy_from_slice(&71u64.to_le_bytes()),
+            IndexError::Mysize {
+                found: 71,
+                max: 256,
+            },
+        ),
+        (
+            |b| b[32..40].copy_from_slice(&257u64.to_le_bytes()),
+            IndexError::Mysize {
+                found: 257,
+                max: 256,
+            },
+        ),
+        (
+            |b| b[56..60].copy_from_slice(&511u32.to_le_bytes()),
+            IndexError::Nslot {
+                nslot: 511,
+                max: 510,
+            },
+        ),
     ];
     for (edit, want) in cases {
         let mut area = base.clone();
@@ -290,7 +346,10 @@ fn each_index_check_in_kernel_order() {
     let parsed = LabelArea::parse(&area).unwrap();
     assert_eq!(
         parsed.index_status(0),
-        Err(IndexError::Checksum { stored, computed: stored ^ 1 })
+        Err(IndexError::Checksum {
+            stored,
+            computed: stored ^ 1
+        })
     );
 }
 
@@ -310,7 +369,10 @@ fn kernel_wraps_in_label_size_and_nslot() {
     fix_index(&mut area, 0, 256);
     assert_eq!(
         LabelArea::parse(&area).unwrap().index_status(0),
-        Err(IndexError::NslotWraps { nslot: 0x0100_0000, max: 510 })
+        Err(IndexError::NslotWraps {
+            nslot: 0x0100_0000,
+            max: 510
+        })
     );
 }
 
@@ -324,7 +386,11 @@ fn current_index_follows_best_seq() {
         area[256 + 20..256 + 24].copy_from_slice(&s1.to_le_bytes());
         fix_index(&mut area, 0, 256);
         fix_index(&mut area, 256, 256);
-        assert_eq!(LabelArea::parse(&area).unwrap().current(), want, "{s0} {s1}");
+        assert_eq!(
+            LabelArea::parse(&area).unwrap().current(),
+            want,
+            "{s0} {s1}"
+        );
     }
 }
 
@@ -367,13 +433,19 @@ fn label_bytes_at_the_kernel_offsets() {
     // little-endian): 79 d3 f0 66, f3 b4, 74 40, then ac 43 0d 33 18 b7 8c db.
     assert_eq!(
         b[128..144],
-        [0x79, 0xd3, 0xf0, 0x66, 0xf3, 0xb4, 0x74, 0x40, 0xac, 0x43, 0x0d, 0x33, 0x18, 0xb7, 0x8c, 0xdb]
+        [
+            0x79, 0xd3, 0xf0, 0x66, 0xf3, 0xb4, 0x74, 0x40, 0xac, 0x43, 0x0d, 0x33, 0x18, 0xb7,
+            0x8c, 0xdb
+        ]
     );
     // abstraction_guid: NVDIMM_PFN_GUID 266400ba-fb9f-4677-bcb0-968f11d0d225 -> ba 00 64 26,
     // 9f fb, 77 46, b0 bc... no: bytes 8.. are in string order: bc b0 96 8f 11 d0 d2 25.
     assert_eq!(
         b[144..160],
-        [0xba, 0x00, 0x64, 0x26, 0x9f, 0xfb, 0x77, 0x46, 0xbc, 0xb0, 0x96, 0x8f, 0x11, 0xd0, 0xd2, 0x25]
+        [
+            0xba, 0x00, 0x64, 0x26, 0x9f, 0xfb, 0x77, 0x46, 0xbc, 0xb0, 0x96, 0x8f, 0x11, 0xd0,
+            0xd2, 0x25
+        ]
     );
     assert!(b[124..128].iter().chain(&b[160..248]).all(|&x| x == 0));
     let mut z = b;
@@ -381,11 +453,14 @@ fn label_bytes_at_the_kernel_offsets() {
     assert_eq!(le64(&b, 248), nd_fletcher64(&z));
     // v1.1: the first 128 bytes only, no GUIDs or checksum.
     let v11 = new.to_bytes(LabelVersion::V1_1, 7, 0);
-    assert_eq!(v11[..120], {
-        let mut w = b;
-        w[80..84].fill(0);
-        w
-    }[..120]);
+    assert_eq!(
+        v11[..120],
+        {
+            let mut w = b;
+            w[80..84].fill(0);
+            w
+        }[..120]
+    );
     assert!(v11[124..].iter().all(|&x| x == 0));
 }
 
@@ -394,10 +469,26 @@ fn label_bytes_at_the_kernel_offsets() {
 #[test]
 fn claim_class_guids_in_guid_t_order() {
     let cases = [
-        ("8aed63a2-29a2-4c66-8b12-f05d15d3922a", [0xa2, 0x63, 0xed, 0x8a, 0xa2, 0x29, 0x66, 0x4c], ClaimClass::Btt),
-        ("18633bfc-1735-4217-8ac9-17239282d3f8", [0xfc, 0x3b, 0x63, 0x18, 0x35, 0x17, 0x17, 0x42], ClaimClass::Btt2),
-        ("266400ba-fb9f-4677-bcb0-968f11d0d225", [0xba, 0x00, 0x64, 0x26, 0x9f, 0xfb, 0x77, 0x46], ClaimClass::Pfn),
-        ("97a86d9c-3cdd-4eda-986f-5068b4f80088", [0x9c, 0x6d, 0xa8, 0x97, 0xdd, 0x3c, 0xda, 0x4e], ClaimClass::Dax),
+        (
+            "8aed63a2-29a2-4c66-8b12-f05d15d3922a",
+            [0xa2, 0x63, 0xed, 0x8a, 0xa2, 0x29, 0x66, 0x4c],
+            ClaimClass::Btt,
+        ),
+        (
+            "18633bfc-1735-4217-8ac9-17239282d3f8",
+            [0xfc, 0x3b, 0x63, 0x18, 0x35, 0x17, 0x17, 0x42],
+            ClaimClass::Btt2,
+        ),
+        (
+            "266400ba-fb9f-4677-bcb0-968f11d0d225",
+            [0xba, 0x00, 0x64, 0x26, 0x9f, 0xfb, 0x77, 0x46],
+            ClaimClass::Pfn,
+        ),
+        (
+            "97a86d9c-3cdd-4eda-986f-5068b4f80088",
+            [0x9c, 0x6d, 0xa8, 0x97, 0xdd, 0x3c, 0xda, 0x4e],
+            ClaimClass::Dax,
+        ),
     ];
     for (text, head, class) in cases {
         let g = class.guid();
@@ -409,7 +500,10 @@ fn claim_class_guids_in_guid_t_order() {
     assert_eq!(ClaimClass::from_guid(Guid::NULL), ClaimClass::None);
     let other = Guid([1; 16]);
     assert_eq!(ClaimClass::from_guid(other), ClaimClass::Unknown(other));
-    assert_eq!(PMEM_TYPE_GUID.to_string(), "66f0d379-b4f3-4074-ac43-0d3318b78cdb");
+    assert_eq!(
+        PMEM_TYPE_GUID.to_string(),
+        "66f0d379-b4f3-4074-ac43-0d3318b78cdb"
+    );
 }
 
 /// The kernel's namespace creation on an initialised area it read at boot, traced through
@@ -435,9 +529,23 @@ fn add_follows_the_kernels_two_passes() {
         writes,
         [
             (512, 256, WriteKind::Label { slot: 0 }),
-            (256, 256, WriteKind::Index { position: 1, seq: 1 }),
+            (
+                256,
+                256,
+                WriteKind::Index {
+                    position: 1,
+                    seq: 1
+                }
+            ),
             (768, 256, WriteKind::Label { slot: 1 }),
-            (0, 256, WriteKind::Index { position: 0, seq: 2 }),
+            (
+                0,
+                256,
+                WriteKind::Index {
+                    position: 0,
+                    seq: 2
+                }
+            ),
         ]
     );
     plan.apply_in_place(&mut area).unwrap();
@@ -452,7 +560,10 @@ fn add_follows_the_kernels_two_passes() {
     let (ns, s) = scan(&area, &rig());
     assert_eq!(s.failure, None);
     assert_eq!(ns.len(), 1);
-    assert_eq!((ns[0].slot, ns[0].uuid, ns[0].name_str(), ns[0].rawsize), (1, uuid(1), Some("first"), 1 << 30));
+    assert_eq!(
+        (ns[0].slot, ns[0].uuid, ns[0].name_str(), ns[0].rawsize),
+        (1, uuid(1), Some("first"), 1 << 30)
+    );
     assert_eq!(ns[0].claim_class, ClaimClass::None);
     assert_eq!(s.findings, label::Findings::default());
 
@@ -475,7 +586,10 @@ fn add_follows_the_kernels_two_passes() {
     let clash = NewLabel::new(uuid(3), "", (1 << 30) - 4096, 8192, RIG_COOKIE).unwrap();
     assert_eq!(
         label::add(&LabelArea::parse(&area).unwrap(), &clash).unwrap_err(),
-        UpdateError::DpaOverlap { slot: 1, uuid: uuid(1) }
+        UpdateError::DpaOverlap {
+            slot: 1,
+            uuid: uuid(1)
+        }
     );
     assert_eq!(
         label::add(&LabelArea::parse(&area).unwrap(), &second).unwrap_err(),
@@ -487,14 +601,23 @@ fn add_follows_the_kernels_two_passes() {
 fn update_and_remove() {
     let mut area = fresh(LabelVersion::V1_1, InitStyle::Ndctl);
     let mut new = NewLabel::new(uuid(9), "old", 0, 1 << 24, RIG_COOKIE).unwrap();
-    label::add(&LabelArea::parse(&area).unwrap(), &new).unwrap().apply_in_place(&mut area).unwrap();
+    label::add(&LabelArea::parse(&area).unwrap(), &new)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     new.name = *b"renamed\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
     new.rawsize = 1 << 25;
-    label::update(&LabelArea::parse(&area).unwrap(), &new).unwrap().apply_in_place(&mut area).unwrap();
+    label::update(&LabelArea::parse(&area).unwrap(), &new)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     let (ns, s) = scan(&area, &rig());
     assert_eq!(s.failure, None);
     assert_eq!(ns.len(), 1);
-    assert_eq!((ns[0].name_str(), ns[0].rawsize), (Some("renamed"), 1 << 25));
+    assert_eq!(
+        (ns[0].name_str(), ns[0].rawsize),
+        (Some("renamed"), 1 << 25)
+    );
     assert_eq!(LabelArea::parse(&area).unwrap().slots().count(), 1);
 
     let before = LabelArea::parse(&area).unwrap().current_info().seq;
@@ -515,7 +638,9 @@ fn update_and_remove() {
 fn enumeration_rules() {
     let v = LabelVersion::V1_2;
     let lab = |n: u8, slot: u32, dpa: u64, cookie: u64| {
-        NewLabel::new(uuid(n), "x", dpa, 1 << 20, cookie).unwrap().to_bytes(v, slot, 0)
+        NewLabel::new(uuid(n), "x", dpa, 1 << 20, cookie)
+            .unwrap()
+            .to_bytes(v, slot, 0)
     };
     // Cookie: a label with another cookie is skipped (-EAGAIN); None accepts any.
     let mut area = fresh(v, InitStyle::Kernel);
@@ -526,10 +651,16 @@ fn enumeration_rules() {
     assert_eq!(s.findings.cookie_mismatch, 1);
     assert_eq!(scan(&area, &Region::default()).0.len(), 2);
     // ... unless it matches the altcookie.
-    let alt = Region { altcookie: Some(0x1234), ..rig() };
+    let alt = Region {
+        altcookie: Some(0x1234),
+        ..rig()
+    };
     assert_eq!(scan(&area, &alt).0.len(), 2);
     // A zero region cookie fails the region.
-    let zero = Region { isetcookie: Some(0), ..Region::default() };
+    let zero = Region {
+        isetcookie: Some(0),
+        ..Region::default()
+    };
     assert_eq!(scan(&area, &zero).1.failure, Some(RegionFailure::NoCookie));
 
     // A bad label checksum: skipped by slot_valid, counted.
@@ -542,7 +673,10 @@ fn enumeration_rules() {
     assert_eq!(ns.len(), 1);
     assert_eq!((s.findings.bad_checksum, s.findings.slot_mismatch), (1, 1));
     let parsed = LabelArea::parse(&area).unwrap();
-    assert!(matches!(parsed.read_slot(2), Err(SlotError::Checksum { .. })));
+    assert!(matches!(
+        parsed.read_slot(2),
+        Err(SlotError::Checksum { .. })
+    ));
     assert_eq!(parsed.read_slot(3), Err(SlotError::Slot { stored: 9 }));
 
     // Duplicate uuid with the region's cookie: has_uuid_at_pos stops at the first good
@@ -553,7 +687,10 @@ fn enumeration_rules() {
     plant(&mut area, v, 1, &lab(1, 1, 1 << 20, RIG_COOKIE));
     let (ns, s) = scan(&area, &rig());
     assert!(ns.is_empty());
-    assert_eq!(s.failure, Some(RegionFailure::ConflictingExtents { uuid: uuid(1) }));
+    assert_eq!(
+        s.failure,
+        Some(RegionFailure::ConflictingExtents { uuid: uuid(1) })
+    );
     assert_eq!(s.findings.duplicate_uuid, 1);
     // When the first label of the uuid is not usable (nlabel 2), has_uuid_at_pos has
     // already counted it when it meets the second: "duplicate entry", missing label.
@@ -564,24 +701,36 @@ fn enumeration_rules() {
     plant(&mut area, v, 1, &lab(1, 1, 1 << 20, RIG_COOKIE));
     let (ns, s) = scan(&area, &rig());
     assert!(ns.is_empty());
-    assert_eq!(s.failure, Some(RegionFailure::MissingLabel { uuid: uuid(1) }));
+    assert_eq!(
+        s.failure,
+        Some(RegionFailure::MissingLabel { uuid: uuid(1) })
+    );
 
     // Overlapping DPA ranges: nd_label_reserve_dpa fails the DIMM.
     let mut area = fresh(v, InitStyle::Kernel);
     plant(&mut area, v, 0, &lab(1, 0, 0, RIG_COOKIE));
     plant(&mut area, v, 1, &lab(2, 1, 1 << 19, RIG_COOKIE));
-    assert_eq!(scan(&area, &rig()).1.failure, Some(RegionFailure::DpaConflict { slot: 1 }));
+    assert_eq!(
+        scan(&area, &rig()).1.failure,
+        Some(RegionFailure::DpaConflict { slot: 1 })
+    );
 
     // DIMM range (start 0, 2 MiB): dpa 3 MiB is outside (skipped); a label starting inside
     // and ending past the end fails select_pmem_id.
-    let dimm = Region { dpa_range: Some((0, 2 << 20)), ..rig() };
+    let dimm = Region {
+        dpa_range: Some((0, 2 << 20)),
+        ..rig()
+    };
     let mut area = fresh(v, InitStyle::Kernel);
     plant(&mut area, v, 0, &lab(1, 0, 0, RIG_COOKIE));
     plant(&mut area, v, 1, &lab(2, 1, 3 << 20, RIG_COOKIE));
     let (ns, s) = scan(&area, &dimm);
     assert_eq!((ns.len(), s.findings.outside_dimm), (1, 1));
     plant(&mut area, v, 2, &lab(3, 2, (2 << 20) - 4096, RIG_COOKIE));
-    assert_eq!(scan(&area, &dimm).1.failure, Some(RegionFailure::InvalidRange { uuid: uuid(3) }));
+    assert_eq!(
+        scan(&area, &dimm).1.failure,
+        Some(RegionFailure::InvalidRange { uuid: uuid(3) })
+    );
 
     // Interleaved label (nlabel 2) on a one-DIMM region: missing label.
     let mut area = fresh(v, InitStyle::Kernel);
@@ -589,15 +738,27 @@ fn enumeration_rules() {
     two.nlabel = 2;
     plant(&mut area, v, 0, &two.to_bytes(v, 0, 0));
     let (_, s) = scan(&area, &rig());
-    assert_eq!(s.failure, Some(RegionFailure::MissingLabel { uuid: uuid(5) }));
+    assert_eq!(
+        s.failure,
+        Some(RegionFailure::MissingLabel { uuid: uuid(5) })
+    );
     assert_eq!(s.findings.interleaved, 1);
 
     // type_guid must be the region's for v1.2 labels.
     let mut area = fresh(v, InitStyle::Kernel);
     plant(&mut area, v, 0, &lab(1, 0, 0, RIG_COOKIE));
-    let other = Region { type_guid: Some(Guid([7; 16])), ..rig() };
-    assert_eq!(scan(&area, &other).1.failure, Some(RegionFailure::MissingLabel { uuid: uuid(1) }));
-    let pmem = Region { type_guid: Some(PMEM_TYPE_GUID), ..rig() };
+    let other = Region {
+        type_guid: Some(Guid([7; 16])),
+        ..rig()
+    };
+    assert_eq!(
+        scan(&area, &other).1.failure,
+        Some(RegionFailure::MissingLabel { uuid: uuid(1) })
+    );
+    let pmem = Region {
+        type_guid: Some(PMEM_TYPE_GUID),
+        ..rig()
+    };
     assert_eq!(scan(&area, &pmem).0.len(), 1);
 
     // Output full.
@@ -665,13 +826,29 @@ fn every_cut_is_old_or_new(old: &[u8], plan: &Plan) {
     assert_ne!(before, after);
     for budget in 0..=stores {
         let mut mem = old.to_vec();
-        let result = plan.apply(old, &mut Torn { mem: &mut mem, budget });
+        let result = plan.apply(
+            old,
+            &mut Torn {
+                mem: &mut mem,
+                budget,
+            },
+        );
         assert_eq!(result.is_ok(), budget == stores);
         let seen = view(&mem);
-        assert!(seen == before || seen == after, "cut after {budget} stores: {seen:?}");
+        assert!(
+            seen == before || seen == after,
+            "cut after {budget} stores: {seen:?}"
+        );
     }
     let mut mem = old.to_vec();
-    plan.apply(old, &mut Torn { mem: &mut mem, budget: stores }).unwrap();
+    plan.apply(
+        old,
+        &mut Torn {
+            mem: &mut mem,
+            budget: stores,
+        },
+    )
+    .unwrap();
     assert_eq!(mem, new);
 }
 
@@ -708,10 +885,21 @@ fn apply_refuses_another_source_and_writes_nothing() {
     let mut other = area.clone();
     other[100] ^= 1;
     let before = other.clone();
-    assert_eq!(plan.apply_in_place(&mut other), Err(UpdateError::SourceChanged));
+    assert_eq!(
+        plan.apply_in_place(&mut other),
+        Err(UpdateError::SourceChanged)
+    );
     assert_eq!(other, before);
     let mut mem = area.clone();
-    assert!(plan.apply(&before, &mut Torn { mem: &mut mem, budget: usize::MAX }).is_err());
+    assert!(plan
+        .apply(
+            &before,
+            &mut Torn {
+                mem: &mut mem,
+                budget: usize::MAX
+            }
+        )
+        .is_err());
     assert_eq!(mem, area);
 }
 
@@ -720,9 +908,15 @@ fn full_area_has_no_free_slot() {
     // 1024-byte area of v1.2 labels: 2 slots (geometry test). One namespace takes both
     // passes' slots... the first pass takes slot 0, the second slot 1, freeing slot 0.
     let mut area = vec![0u8; 1024];
-    label::init(1024, LabelVersion::V1_2, InitStyle::Kernel).unwrap().apply_in_place(&mut area).unwrap();
+    label::init(1024, LabelVersion::V1_2, InitStyle::Kernel)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     let a = NewLabel::new(uuid(1), "", 0, 4096, 1).unwrap();
-    label::add(&LabelArea::parse(&area).unwrap(), &a).unwrap().apply_in_place(&mut area).unwrap();
+    label::add(&LabelArea::parse(&area).unwrap(), &a)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     // Now one slot is free: a second add needs two (one per pass).
     let b = NewLabel::new(uuid(2), "", 4096, 4096, 1).unwrap();
     assert_eq!(
@@ -749,12 +943,20 @@ fn new_label_name_limits() {
 
 #[test]
 fn errors_display() {
-    let e = IndexError::Nslot { nslot: 1022, max: 1020 };
-    assert_eq!(e.to_string(), "1022 label slots do not fit in the area (at most 1020)");
+    let e = IndexError::Nslot {
+        nslot: 1022,
+        max: 1020,
+    };
+    assert_eq!(
+        e.to_string(),
+        "1022 label slots do not fit in the area (at most 1020)"
+    );
     let u = UpdateError::NoFreeSlot { nslot: 2 };
     assert_eq!(u.to_string(), "all 2 label slots are in use");
     let f = RegionFailure::MissingLabel { uuid: uuid(1) };
-    assert!(f.to_string().contains("01010101-0101-0101-0101-010101010101"));
+    assert!(f
+        .to_string()
+        .contains("01010101-0101-0101-0101-010101010101"));
     fn is_error<E: core::error::Error + Copy + Eq + core::hash::Hash>(_: E) {}
     is_error(e);
     is_error(u);

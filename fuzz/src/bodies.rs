@@ -722,7 +722,10 @@ pub fn label_parse(data: &[u8]) {
     let info = area.current_info();
     assert_eq!(reference_zeroed(index, 64), info.checksum);
     assert_ne!(info.seq & 3, 0);
-    assert!(u64::from(info.nslot) * u64::from(g.version.label_size()) + 2 * isz as u64 <= data.len() as u64);
+    assert!(
+        u64::from(info.nslot) * u64::from(g.version.label_size()) + 2 * isz as u64
+            <= data.len() as u64
+    );
     if let (Ok(a), Ok(b)) = (area.index_status(0), area.index_status(1)) {
         let (a, b) = (a.seq & 3, b.seq & 3);
         // The newer of two valid indexes: b when b follows a (1->2->3->1) or they are equal.
@@ -735,7 +738,8 @@ pub fn label_parse(data: &[u8]) {
         let off = 2 * isz + slot as usize * ls;
         let bytes = &data[off..off + ls];
         let stored_slot = u32::from_le_bytes(bytes[120..124].try_into().unwrap());
-        let sum_ok = ls == 128 || reference_zeroed(bytes, 248) == u64::from_le_bytes(bytes[248..].try_into().unwrap());
+        let sum_ok = ls == 128
+            || reference_zeroed(bytes, 248) == u64::from_le_bytes(bytes[248..].try_into().unwrap());
         assert_eq!(label.is_ok(), stored_slot == slot && sum_ok, "slot {slot}");
         if let Ok(l) = label {
             assert_eq!(l.uuid.0[..], bytes[..16]);
@@ -748,7 +752,10 @@ pub fn label_parse(data: &[u8]) {
         let made = &out[..scan.count];
         for (i, n) in made.iter().enumerate() {
             assert!(made[..i].iter().all(|m| m.uuid != n.uuid));
-            assert!(active.iter().any(|l| l.slot == n.slot && l.uuid == n.uuid && l.dpa == n.dpa && l.rawsize == n.rawsize));
+            assert!(active.iter().any(|l| l.slot == n.slot
+                && l.uuid == n.uuid
+                && l.dpa == n.dpa
+                && l.rawsize == n.rawsize));
         }
     }
 }
@@ -786,10 +793,16 @@ impl WriteAt for Torn<'_> {
 fn label_view(area: &[u8]) -> Vec<(Uuid, u64, u64, [u8; 64])> {
     let parsed = LabelArea::parse(area).expect("a written area stays readable");
     let mut out = [LabelNamespace::EMPTY; 64];
-    let region = Region { isetcookie: Some(LABEL_COOKIE), ..Region::default() };
+    let region = Region {
+        isetcookie: Some(LABEL_COOKIE),
+        ..Region::default()
+    };
     let scan = parsed.namespaces(&region, &mut out);
     assert_eq!(scan.failure, None);
-    let mut v: Vec<_> = out[..scan.count].iter().map(|n| (n.uuid, n.dpa, n.rawsize, n.name)).collect();
+    let mut v: Vec<_> = out[..scan.count]
+        .iter()
+        .map(|n| (n.uuid, n.dpa, n.rawsize, n.name))
+        .collect();
     v.sort();
     v
 }
@@ -803,11 +816,22 @@ pub fn label_update(data: &[u8]) {
     let (Some(&mode), Some(&size)) = (data.first(), data.get(1)) else {
         return;
     };
-    let version = if mode & 1 == 0 { LabelVersion::V1_1 } else { LabelVersion::V1_2 };
-    let style = if mode & 2 == 0 { InitStyle::Kernel } else { InitStyle::Ndctl };
+    let version = if mode & 1 == 0 {
+        LabelVersion::V1_1
+    } else {
+        LabelVersion::V1_2
+    };
+    let style = if mode & 2 == 0 {
+        InitStyle::Kernel
+    } else {
+        InitStyle::Ndctl
+    };
     let len = [1024usize, 2048, 4096, 16384, 131072][usize::from(size % 5)];
     let mut area = vec![0u8; len];
-    nslabel::init(len, version, style).unwrap().apply_in_place(&mut area).unwrap();
+    nslabel::init(len, version, style)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     let mut model: Vec<(Uuid, u64, u64, [u8; 64])> = Vec::new();
     assert_eq!(label_view(&area), model);
     for op in data[2..].chunks_exact(5) {
@@ -819,7 +843,9 @@ pub fn label_update(data: &[u8]) {
         let new = NewLabel::new(uuid, &name, dpa, rawsize, LABEL_COOKIE).unwrap();
         let parsed = LabelArea::parse(&area).unwrap();
         let exists = model.iter().any(|m| m.0 == uuid);
-        let overlaps = model.iter().any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
+        let overlaps = model
+            .iter()
+            .any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
         let (result, mut want): (Result<Plan, UpdateError>, _) = match op[0] % 3 {
             0 => (nslabel::add(&parsed, &new), model.clone()),
             1 => (nslabel::update(&parsed, &new), model.clone()),
@@ -847,13 +873,25 @@ pub fn label_update(data: &[u8]) {
             Err(UpdateError::NoFreeSlot { .. } | UpdateError::TooManyChanges) => continue,
             Err(e) => panic!("unexpected refusal {e}"),
         };
-        assert!(op[0] % 3 == 2 || !overlaps, "an overlapping range was accepted");
+        assert!(
+            op[0] % 3 == 2 || !overlaps,
+            "an overlapping range was accepted"
+        );
         let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
         let budget = usize::from(op[4]) * stores / 255;
         let mut torn = area.clone();
-        let cut = plan.apply(&area, &mut Torn { mem: &mut torn, budget });
+        let cut = plan.apply(
+            &area,
+            &mut Torn {
+                mem: &mut torn,
+                budget,
+            },
+        );
         let seen = label_view(&torn);
-        assert!(seen == model || seen == want, "cut after {budget}/{stores} stores");
+        assert!(
+            seen == model || seen == want,
+            "cut after {budget}/{stores} stores"
+        );
         assert_eq!(cut.is_ok(), budget == stores);
         plan.apply_in_place(&mut area).unwrap();
         model = want;

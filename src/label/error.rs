@@ -104,7 +104,11 @@ impl fmt::Display for IndexError {
                  {label_size}-byte labels"
             ),
             Self::Signature { found } => {
-                write!(f, "signature \"{}\" is not NAMESPACE_INDEX", found.escape_ascii())
+                write!(
+                    f,
+                    "signature \"{}\" is not NAMESPACE_INDEX",
+                    found.escape_ascii()
+                )
             }
             Self::LabelSize {
                 version,
@@ -136,7 +140,10 @@ impl fmt::Display for IndexError {
                 write!(f, "mysize {found:#x} is outside 0x48..={max:#x}")
             }
             Self::Nslot { nslot, max } => {
-                write!(f, "{nslot} label slots do not fit in the area (at most {max})")
+                write!(
+                    f,
+                    "{nslot} label slots do not fit in the area (at most {max})"
+                )
             }
             Self::NslotWraps { nslot, max } => write!(
                 f,
@@ -173,7 +180,10 @@ impl fmt::Display for AreaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLarge { len } => {
-                write!(f, "a {len}-byte label area is larger than the kernel's 32-bit size")
+                write!(
+                    f,
+                    "a {len}-byte label area is larger than the kernel's 32-bit size"
+                )
             }
             Self::NoValidIndex { v1_1, v1_2 } => write!(
                 f,
@@ -261,9 +271,7 @@ impl fmt::Display for UpdateError {
                 f,
                 "a {len}-byte label area cannot hold two index blocks and two labels"
             ),
-            Self::SourceChanged => {
-                f.write_str("the area is not the one the plan was made from")
-            }
+            Self::SourceChanged => f.write_str("the area is not the one the plan was made from"),
         }
     }
 }

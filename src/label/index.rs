@@ -143,12 +143,11 @@ impl Geometry {
     /// [`IndexError::AreaTooSmall`] where `sizeof_namespace_index` is 0.
     pub fn new(config_size: u32, version: LabelVersion) -> Result<Self, IndexError> {
         let label_size = version.label_size();
-        let index_size = sizeof_namespace_index(config_size, label_size).ok_or(
-            IndexError::AreaTooSmall {
+        let index_size =
+            sizeof_namespace_index(config_size, label_size).ok_or(IndexError::AreaTooSmall {
                 config_size,
                 label_size,
-            },
-        )?;
+            })?;
         Ok(Self {
             config_size,
             version,
@@ -172,16 +171,19 @@ impl Geometry {
     /// Byte offset of `slot`.
     #[must_use]
     pub fn slot_offset(&self, slot: u32) -> u64 {
-        self.labeloff().saturating_add(
-            u64::from(slot).saturating_mul(u64::from(self.version.label_size())),
-        )
+        self.labeloff()
+            .saturating_add(u64::from(slot).saturating_mul(u64::from(self.version.label_size())))
     }
 
     /// The largest `nslot` an index may claim: `(config_size - 2 * index_size) / label_size`.
     #[must_use]
     pub fn max_nslot(&self) -> u32 {
         let space = u64::from(self.config_size).saturating_sub(self.labeloff());
-        low32(space.checked_div(u64::from(self.version.label_size())).unwrap_or(0))
+        low32(
+            space
+                .checked_div(u64::from(self.version.label_size()))
+                .unwrap_or(0),
+        )
     }
 }
 
@@ -427,7 +429,11 @@ impl<'a> LabelArea<'a> {
     /// Whether `slot` is free in the current index (bit set); `true` past `nslot`.
     #[must_use]
     pub fn is_free(&self, slot: u32) -> bool {
-        is_free_in(self.index_bytes(self.current), slot, self.current_info().nslot)
+        is_free_in(
+            self.index_bytes(self.current),
+            slot,
+            self.current_info().nslot,
+        )
     }
 
     /// The number of free slots in the current index (`nd_label_nfree`).
@@ -477,13 +483,11 @@ impl<'a> LabelArea<'a> {
         let bytes = self.slot_bytes(slot).ok_or(SlotError::OutsideArea)?;
         let label = Label::read(bytes, slot, self.geometry.version)?;
         if label.slot != slot {
-            return Err(SlotError::Slot {
-                stored: label.slot,
-            });
+            return Err(SlotError::Slot { stored: label.slot });
         }
         if let Some(stored) = label.checksum {
-            let computed =
-                nd_fletcher64_zeroed(bytes, label_offset::CHECKSUM).ok_or(SlotError::OutsideArea)?;
+            let computed = nd_fletcher64_zeroed(bytes, label_offset::CHECKSUM)
+                .ok_or(SlotError::OutsideArea)?;
             if stored != computed {
                 return Err(SlotError::Checksum { stored, computed });
             }
@@ -601,8 +605,8 @@ impl Label {
                 })
             }
             LabelVersion::V1_2 => {
-                let (l, _) = NdNamespaceLabel::ref_from_prefix(bytes)
-                    .map_err(|_| SlotError::OutsideArea)?;
+                let (l, _) =
+                    NdNamespaceLabel::ref_from_prefix(bytes).map_err(|_| SlotError::OutsideArea)?;
                 Ok(Self {
                     slot: l.slot.get(),
                     uuid: l.uuid,

@@ -16,7 +16,7 @@
 //!   [`sizeof_namespace_index`]), index validation, the label-size probe and the current
 //!   index ([`LabelArea::parse`]), the free bitmap and the active labels;
 //! * [`namespaces`]: what the kernel creates ([`LabelArea::namespaces`]);
-//! * [`update`]: `init`, `add`, `update`, `remove` as plans written through
+//! * [`update`](mod@update): `init`, `add`, `update`, `remove` as plans written through
 //!   [`WriteAt`](crate::io::WriteAt), two-phase and crash-safe.
 //!
 //! A longer walk-through with the kernel's rules is `docs/labels.md`.
@@ -57,9 +57,11 @@ pub mod update;
 
 pub use error::{ApplyError, AreaError, IndexError, UpdateError};
 pub use index::{
-    best_seq, nd_inc_seq, nvdimm_num_label_slots, sizeof_namespace_index, validate_index,
-    Geometry, IndexInfo, Label, LabelArea, LabelVersion, SlotError,
+    best_seq, nd_inc_seq, nvdimm_num_label_slots, sizeof_namespace_index, validate_index, Geometry,
+    IndexInfo, Label, LabelArea, LabelVersion, SlotError,
 };
 pub use namespaces::{Findings, Namespace, Region, RegionFailure, Scan};
 pub use raw::{ClaimClass, Guid, NdNamespaceIndex, NdNamespaceLabel, NdNamespaceLabelV11};
-pub use update::{add, init, remove, update, write_label, InitStyle, NewLabel, Plan, Write, WriteKind};
+pub use update::{
+    add, init, remove, update, write_label, InitStyle, NewLabel, Plan, Write, WriteKind,
+};

@@ -304,9 +304,7 @@ impl LabelArea<'_> {
             if region.isetcookie == Some(0) {
                 return fail(scan, RegionFailure::NoCookie);
             }
-            if !cookie_matches(region.isetcookie, &l)
-                && region.altcookie != Some(l.isetcookie)
-            {
+            if !cookie_matches(region.isetcookie, &l) && region.altcookie != Some(l.isetcookie) {
                 scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
                 continue;
             }
@@ -326,8 +324,7 @@ impl LabelArea<'_> {
                 let hw_end = hw_start.wrapping_add(size);
                 let start = label0.dpa;
                 let end = label0.dpa.wrapping_add(label0.rawsize);
-                let inside =
-                    start >= hw_start && start < hw_end && end <= hw_end && end > hw_start;
+                let inside = start >= hw_start && start < hw_end && end <= hw_end && end > hw_start;
                 if !inside {
                     return fail(scan, RegionFailure::InvalidRange { uuid: l.uuid });
                 }

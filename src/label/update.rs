@@ -230,7 +230,11 @@ impl Patches {
 
     fn set(&mut self, at: u32, value: u8) -> Result<(), UpdateError> {
         let n = self.len.min(MAX_PATCHES);
-        if let Some(i) = self.at.get(..n).and_then(|a| a.iter().position(|x| *x == at)) {
+        if let Some(i) = self
+            .at
+            .get(..n)
+            .and_then(|a| a.iter().position(|x| *x == at))
+        {
             if let Some(v) = self.value.get_mut(i) {
                 *v = value;
             }
@@ -313,7 +317,10 @@ fn index_byte(header: &[u8; 72], body: &Body, source: &[u8], at: u32) -> Option<
                 Some(n) => (1u8 << n).wrapping_sub(1),
             })
         }
-        Body::Copy { source: off, patches } => {
+        Body::Copy {
+            source: off,
+            patches,
+        } => {
             if let Some(v) = patches.get(at) {
                 return Some(v);
             }
@@ -528,7 +535,11 @@ impl Plan {
 ///
 /// # Errors
 /// [`UpdateError::BadAreaSize`] when the kernel would find no room for the index pair.
-pub fn init(config_size: usize, version: LabelVersion, style: InitStyle) -> Result<Plan, UpdateError> {
+pub fn init(
+    config_size: usize,
+    version: LabelVersion,
+    style: InitStyle,
+) -> Result<Plan, UpdateError> {
     let bad = UpdateError::BadAreaSize {
         len: u64::try_from(config_size).unwrap_or(u64::MAX),
     };
@@ -698,9 +709,8 @@ fn slots_of(area: &LabelArea<'_>, uuid: Uuid) -> Result<([u32; MAX_PATCHES], usi
 /// namespaces' active labels.
 fn check_dpa(area: &LabelArea<'_>, new: &NewLabel) -> Result<(), UpdateError> {
     let end = new.check_range()?;
-    let clash = |l: &Label| {
-        l.uuid != new.uuid && l.dpa_end().map_or(true, |e| l.dpa < end && new.dpa < e)
-    };
+    let clash =
+        |l: &Label| l.uuid != new.uuid && l.dpa_end().map_or(true, |e| l.dpa < end && new.dpa < e);
     match area.active_labels().find(clash) {
         Some(l) => Err(UpdateError::DpaOverlap {
             slot: l.slot,
