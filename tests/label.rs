@@ -620,6 +620,14 @@ fn update_and_remove() {
     );
     assert_eq!(LabelArea::parse(&area).unwrap().slots().count(), 1);
 
+    // ndctl read-labels lists every slot whose label names it, free or not. By hand: the
+    // add wrote slot 0 (UPDATING) and slot 1 (final, slot 0 freed); the update's first pass
+    // takes the lowest free slot, 0 again (UPDATING, slot 1 freed), its second pass slot 1
+    // (final, slot 0 freed). Slots 0 and 1 hold labels; only slot 1 is in use.
+    let parsed = LabelArea::parse(&area).unwrap();
+    let raw: Vec<(u32, u32)> = parsed.raw_slots().map(|(s, l)| (s, l.flags)).collect();
+    assert_eq!(raw, [(0, NSLABEL_FLAG_UPDATING), (1, 0)]);
+    assert_eq!(parsed.slots().map(|(s, _)| s).collect::<Vec<_>>(), [1]);
     let before = LabelArea::parse(&area).unwrap().current_info().seq;
     let plan = label::remove(&LabelArea::parse(&area).unwrap(), uuid(9)).unwrap();
     assert_eq!(plan.writes().count(), 1);

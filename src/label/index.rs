@@ -468,6 +468,18 @@ impl<'a> LabelArea<'a> {
             .map(move |slot| (slot, area.read_slot(slot)))
     }
 
+    /// Every slot that fits in the area whose label names its own slot, in use or free, as
+    /// `ndctl read-labels` lists them (it does not look at the free bitmap, so stale labels of
+    /// deleted namespaces appear too). Bounded by the area's size.
+    pub fn raw_slots(&self) -> impl Iterator<Item = (u32, Label)> + 'a {
+        let area = *self;
+        (0..self.geometry.max_nslot()).filter_map(move |slot| {
+            let bytes = area.slot_bytes(slot)?;
+            let label = Label::read(bytes, slot, area.geometry.version).ok()?;
+            (label.slot == slot).then_some((slot, label))
+        })
+    }
+
     /// The labels the kernel takes (`nd_label_active`): in use and `slot_valid`.
     pub fn active_labels(&self) -> impl Iterator<Item = Label> + 'a {
         self.slots().filter_map(|(_, l)| l.ok())
