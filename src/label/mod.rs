@@ -65,3 +65,8 @@ pub use raw::{ClaimClass, Guid, NdNamespaceIndex, NdNamespaceLabel, NdNamespaceL
 pub use update::{
     add, init, remove, update, write_label, InitStyle, NewLabel, Plan, Write, WriteKind,
 };
+
+/// The runnable examples of `docs/labels.md`, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/labels.md")]
+pub struct LabelsMd;
