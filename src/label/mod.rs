@@ -63,7 +63,7 @@ pub use index::{
 pub use namespaces::{Findings, Namespace, Region, RegionFailure, Scan};
 pub use raw::{ClaimClass, Guid, NdNamespaceIndex, NdNamespaceLabel, NdNamespaceLabelV11};
 pub use update::{
-    add, init, remove, update, write_label, InitStyle, NewLabel, Plan, Write, WriteKind,
+    add, init, remove, touch, update, write_label, InitStyle, NewLabel, Plan, Write, WriteKind,
 };
 
 /// The runnable examples of `docs/labels.md`, compiled and run as doctests.

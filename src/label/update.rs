@@ -787,3 +787,16 @@ pub fn remove(area: &LabelArea<'_>, uuid: Uuid) -> Result<Plan, UpdateError> {
     b.write_index()?;
     Ok(b.plan)
 }
+
+/// Writes the next index unchanged but for its sequence number, as the kernel's `del_labels`
+/// does when it has nothing to free: each write of `uuid` or `alt_name` to a namespace seed
+/// of size 0 in sysfs does this (`nd_namespace_label_update`), so a namespace created
+/// through sysfs is preceded by such writes. Useful to reproduce the kernel's bytes exactly.
+///
+/// # Errors
+/// Only [`UpdateError::SourceChanged`] on an inconsistent area (never after `parse`).
+pub fn touch(area: &LabelArea<'_>) -> Result<Plan, UpdateError> {
+    let mut b = Builder::new(area);
+    b.write_index()?;
+    Ok(b.plan)
+}
