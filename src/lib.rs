@@ -90,6 +90,7 @@ mod arith;
 pub mod btt;
 mod checksum;
 pub mod io;
+pub mod label;
 pub mod pfn;
 pub mod probe;
 mod uuid;

@@ -199,3 +199,13 @@ fn parse_edge_lengths() {
         bodies::parse(&vec![0; len]);
     }
 }
+
+#[test]
+fn replay_label_parse() {
+    replay("label_parse", bodies::label_parse);
+}
+
+#[test]
+fn replay_label_update() {
+    replay("label_update", bodies::label_update);
+}

@@ -684,3 +684,217 @@ pub fn upgrade(data: &[u8]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Namespace label areas (drivers/nvdimm/label.c; docs/labels.md).
+
+use nvdimm_infoblock::io::{ReadAt, WriteAt};
+use nvdimm_infoblock::label::{
+    self as nslabel, InitStyle, LabelArea, LabelVersion, Namespace as LabelNamespace, NewLabel,
+    Plan, Region, UpdateError,
+};
+
+const LABEL_COOKIE: u64 = 0x00ba_9012_0012_b4dc;
+
+/// The reference sum of `bytes` with the 8-byte field at `at` set to zero.
+fn reference_zeroed(bytes: &[u8], at: usize) -> u64 {
+    let mut copy = bytes.to_vec();
+    copy[at..at + 8].fill(0);
+    reference_fletcher(&copy)
+}
+
+/// Any bytes as a label storage area. A parsed area must satisfy the format (label.h): its
+/// index blocks are 256-byte multiples with the slots after both, the current index's
+/// checksum is the reference sum with bytes 64..72 zeroed, it is the newer by the sequence
+/// rule when both are valid, every active label names its own slot and (v1.2) carries the
+/// reference checksum of its 256 bytes with 248..256 zeroed; the namespaces come from active
+/// labels, one per uuid.
+pub fn label_parse(data: &[u8]) {
+    let Ok(area) = LabelArea::parse(data) else {
+        return;
+    };
+    let g = area.geometry();
+    let isz = g.index_size as usize;
+    assert!(isz >= 256 && isz % 256 == 0);
+    assert_eq!(g.labeloff(), 2 * isz as u64);
+    let cur = area.current() as usize;
+    let index = &data[cur * isz..(cur + 1) * isz];
+    let info = area.current_info();
+    assert_eq!(reference_zeroed(index, 64), info.checksum);
+    assert_ne!(info.seq & 3, 0);
+    assert!(
+        u64::from(info.nslot) * u64::from(g.version.label_size()) + 2 * isz as u64
+            <= data.len() as u64
+    );
+    if let (Ok(a), Ok(b)) = (area.index_status(0), area.index_status(1)) {
+        let (a, b) = (a.seq & 3, b.seq & 3);
+        // The newer of two valid indexes: b when b follows a (1->2->3->1) or they are equal.
+        let next = [0, 2, 3, 1][a as usize];
+        assert_eq!(cur == 1, a == b || next == b, "seq {a} {b}");
+    }
+    let ls = g.version.label_size() as usize;
+    let mut active = Vec::new();
+    for (slot, label) in area.slots() {
+        let off = 2 * isz + slot as usize * ls;
+        let bytes = &data[off..off + ls];
+        let stored_slot = u32::from_le_bytes(bytes[120..124].try_into().unwrap());
+        let sum_ok = ls == 128
+            || reference_zeroed(bytes, 248) == u64::from_le_bytes(bytes[248..].try_into().unwrap());
+        assert_eq!(label.is_ok(), stored_slot == slot && sum_ok, "slot {slot}");
+        if let Ok(l) = label {
+            assert_eq!(l.uuid.0[..], bytes[..16]);
+            active.push(l);
+        }
+    }
+    let mut out = [LabelNamespace::EMPTY; 16];
+    let scan = area.namespaces(&Region::default(), &mut out);
+    if scan.failure.is_none() {
+        let made = &out[..scan.count];
+        for (i, n) in made.iter().enumerate() {
+            assert!(made[..i].iter().all(|m| m.uuid != n.uuid));
+            assert!(active.iter().any(|l| l.slot == n.slot
+                && l.uuid == n.uuid
+                && l.dpa == n.dpa
+                && l.rawsize == n.rawsize));
+        }
+    }
+}
+
+/// A device that stores 8 bytes at a time and loses power after `budget` stores.
+struct Torn<'a> {
+    mem: &'a mut [u8],
+    budget: usize,
+}
+
+impl ReadAt for Torn<'_> {
+    type Error = ();
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ()> {
+        let o = offset as usize;
+        buf.copy_from_slice(self.mem.get(o..o + buf.len()).ok_or(())?);
+        Ok(())
+    }
+}
+
+impl WriteAt for Torn<'_> {
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), ()> {
+        for (i, chunk) in buf.chunks(8).enumerate() {
+            if self.budget == 0 {
+                return Err(());
+            }
+            self.budget -= 1;
+            let o = offset as usize + i * 8;
+            self.mem[o..o + chunk.len()].copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// The namespaces a reader sees, by uuid: (uuid, dpa, rawsize, name).
+fn label_view(area: &[u8]) -> Vec<(Uuid, u64, u64, [u8; 64])> {
+    let parsed = LabelArea::parse(area).expect("a written area stays readable");
+    let mut out = [LabelNamespace::EMPTY; 64];
+    let region = Region {
+        isetcookie: Some(LABEL_COOKIE),
+        ..Region::default()
+    };
+    let scan = parsed.namespaces(&region, &mut out);
+    assert_eq!(scan.failure, None);
+    let mut v: Vec<_> = out[..scan.count]
+        .iter()
+        .map(|n| (n.uuid, n.dpa, n.rawsize, n.name))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `[version/style, size choice, (op, id, dpa, size, cut)…]`: an area initialised by the
+/// library, then adds, updates and removes of namespaces `id` (uuid = 16 × id) at
+/// `dpa`/`size` in MiB. After every accepted change the area reads as the model (a map of
+/// uuid to range) says; a refused change is refused for the model's reason; a power cut
+/// after `cut` 8-byte stores leaves the state before or after the change.
+pub fn label_update(data: &[u8]) {
+    let (Some(&mode), Some(&size)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let version = if mode & 1 == 0 {
+        LabelVersion::V1_1
+    } else {
+        LabelVersion::V1_2
+    };
+    let style = if mode & 2 == 0 {
+        InitStyle::Kernel
+    } else {
+        InitStyle::Ndctl
+    };
+    let len = [1024usize, 2048, 4096, 16384, 131072][usize::from(size % 5)];
+    let mut area = vec![0u8; len];
+    nslabel::init(len, version, style)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
+    let mut model: Vec<(Uuid, u64, u64, [u8; 64])> = Vec::new();
+    assert_eq!(label_view(&area), model);
+    for op in data[2..].chunks_exact(5) {
+        let id = op[1] % 8;
+        let uuid = Uuid([id; 16]);
+        let dpa = u64::from(op[2]) << 20;
+        let rawsize = (u64::from(op[3] % 16) + 1) << 20;
+        let name = format!("n{}", op[3]);
+        let new = NewLabel::new(uuid, &name, dpa, rawsize, LABEL_COOKIE).unwrap();
+        let parsed = LabelArea::parse(&area).unwrap();
+        let exists = model.iter().any(|m| m.0 == uuid);
+        let overlaps = model
+            .iter()
+            .any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
+        let (result, mut want): (Result<Plan, UpdateError>, _) = match op[0] % 3 {
+            0 => (nslabel::add(&parsed, &new), model.clone()),
+            1 => (nslabel::update(&parsed, &new), model.clone()),
+            _ => (nslabel::remove(&parsed, uuid), model.clone()),
+        };
+        want.retain(|m| m.0 != uuid);
+        if op[0] % 3 != 2 {
+            want.push((uuid, dpa, rawsize, new.name));
+            want.sort();
+        }
+        let plan = match result {
+            Ok(plan) => plan,
+            Err(UpdateError::AlreadyExists { .. }) => {
+                assert!(exists && op[0] % 3 == 0);
+                continue;
+            }
+            Err(UpdateError::NotFound { .. }) => {
+                assert!(!exists && op[0] % 3 != 0);
+                continue;
+            }
+            Err(UpdateError::DpaOverlap { .. }) => {
+                assert!(overlaps);
+                continue;
+            }
+            Err(UpdateError::NoFreeSlot { .. } | UpdateError::TooManyChanges) => continue,
+            Err(e) => panic!("unexpected refusal {e}"),
+        };
+        assert!(
+            op[0] % 3 == 2 || !overlaps,
+            "an overlapping range was accepted"
+        );
+        let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
+        let budget = usize::from(op[4]) * stores / 255;
+        let mut torn = area.clone();
+        let cut = plan.apply(
+            &area,
+            &mut Torn {
+                mem: &mut torn,
+                budget,
+            },
+        );
+        let seen = label_view(&torn);
+        assert!(
+            seen == model || seen == want,
+            "cut after {budget}/{stores} stores"
+        );
+        assert_eq!(cut.is_ok(), budget == stores);
+        plan.apply_in_place(&mut area).unwrap();
+        model = want;
+        assert_eq!(label_view(&area), model);
+    }
+}

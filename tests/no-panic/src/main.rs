@@ -69,6 +69,21 @@ fn read_input(buf: &mut [u8; INPUT]) -> usize {
     filled
 }
 
+/// Sixteen bytes made of eight repeated twice (a uuid from one parameter).
+trait RepeatInto {
+    fn repeat_into(self) -> [u8; 16];
+}
+
+impl RepeatInto for [u8; 8] {
+    fn repeat_into(self) -> [u8; 16] {
+        let mut out = [0u8; 16];
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = self.get(i % 8).copied().unwrap_or(0);
+        }
+        out
+    }
+}
+
 /// A little-endian u64 from input bytes `at..at + 8` (0 past the end).
 fn param(bytes: &[u8], at: usize) -> u64 {
     let word = bytes
@@ -188,6 +203,48 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
             if let Some(p) = nvdimm_infoblock::Profile::x86_64_for_release(text) {
                 score = score.wrapping_add(p.info_block_reserve());
                 score = score.wrapping_add(p.default_align());
+            }
+        }
+    }
+
+    #[cfg(feature = "label")]
+    {
+        use nvdimm_infoblock::label::{self, InitStyle, LabelArea, LabelVersion, NewLabel, Region};
+        // The input as a label storage area: the kernel's reading and what it creates.
+        let region = Region {
+            isetcookie: Some(param(params, 0)),
+            altcookie: Some(param(params, 8)),
+            type_guid: None,
+            dpa_range: Some((param(params, 24), param(params, 32))),
+        };
+        let mut copy = [0u8; 8192];
+        let len = head.len().min(copy.len());
+        if let (Some(dst), Some(src)) = (copy.get_mut(..len), head.get(..len)) {
+            dst.copy_from_slice(src);
+        }
+        let mut out = [label::Namespace::EMPTY; 4];
+        if let Ok(area) = LabelArea::parse(head) {
+            let scan = area.namespaces(&region, &mut out);
+            score = score.wrapping_add(u64::try_from(scan.count).unwrap_or(0));
+            score = score.wrapping_add(u64::from(area.nfree()));
+            let uuid = Uuid(param(params, 40).to_le_bytes().repeat_into());
+            if let Ok(new) = NewLabel::new(uuid, "n", param(params, 48), param(params, 56), 1) {
+                for plan in [label::add(&area, &new), label::update(&area, &new), label::remove(&area, uuid)]
+                    .into_iter()
+                    .flatten()
+                {
+                    score = score.wrapping_add(u64::try_from(plan.writes().count()).unwrap_or(0));
+                    if let Some(target) = copy.get_mut(..len) {
+                        score = score.wrapping_add(u64::from(plan.apply_in_place(target).is_ok()));
+                    }
+                }
+            }
+        }
+        // init of an area of the input's length.
+        let version = if argc > 2 { LabelVersion::V1_2 } else { LabelVersion::V1_1 };
+        if let Ok(plan) = label::init(len, version, InitStyle::Ndctl) {
+            if let Some(target) = copy.get_mut(..len) {
+                score = score.wrapping_add(u64::from(plan.apply_in_place(target).is_ok()));
             }
         }
     }

@@ -1,0 +1,348 @@
+//! What the kernel makes of the labels: the namespaces `scan_labels` and
+//! `create_namespace_pmem` (`drivers/nvdimm/namespace_devs.c`) create for a region of one
+//! DIMM, and what is unusual on the way.
+
+use core::fmt;
+
+use crate::label::index::{Label, LabelArea, SlotError};
+use crate::label::raw::{ClaimClass, Guid, NSLABEL_FLAG_UPDATING};
+use crate::uuid::Uuid;
+
+/// What the caller knows about the region the DIMM belongs to. The enumeration models a
+/// region of one DIMM (`ndr_mappings == 1`, the QEMU rig and any non-interleaved region), so a
+/// label must have `nlabel == 1` and `position == 0` to make a namespace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Region {
+    /// The region's interleave-set cookie (`region0/set_cookie`: `cookie1` for a v1.1 index,
+    /// `cookie2` for v1.2, as `nd_region_interleave_set_cookie` picks). `None` accepts every
+    /// label's cookie (the kernel always checks; this is for areas whose region is unknown).
+    /// With the kernel-harness rig, kernel-written labels hold `0x00ba90120012b4dc`.
+    pub isetcookie: Option<u64>,
+    /// The region's alternate cookie (`nd_region_interleave_set_altcookie`), tried when the
+    /// first does not match; `None` tries none.
+    pub altcookie: Option<u64>,
+    /// The region's NFIT range type (`nd_set->type_guid`), which v1.2 labels must carry
+    /// (`nsl_validate_type_guid`); `None` accepts any.
+    pub type_guid: Option<Guid>,
+    /// The DIMM's range in the region, `(start, size)` in DPA (`nd_mapping->start`,
+    /// `nd_mapping->size`); `None` skips the range checks.
+    pub dpa_range: Option<(u64, u64)>,
+}
+
+/// A namespace the kernel creates from the labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Namespace {
+    /// `uuid`.
+    pub uuid: Uuid,
+    /// Name bytes (`alt_name`), NUL-padded.
+    pub name: [u8; 64],
+    /// Start on the DIMM.
+    pub dpa: u64,
+    /// Size (`rawsize` of the label; one DIMM).
+    pub rawsize: u64,
+    /// `lbasize` (sector size of a BTT namespace, 0 otherwise).
+    pub lbasize: u64,
+    /// Claim class (v1.2; `None` for v1.1).
+    pub claim_class: ClaimClass,
+    /// Slot of the label the namespace was built from.
+    pub slot: u32,
+    /// Flags of that label (`NSLABEL_FLAG_UPDATING` left by an interrupted update is
+    /// ignored by the kernel).
+    pub flags: u32,
+}
+
+impl Namespace {
+    /// An empty entry, to size output arrays: `[Namespace::EMPTY; 16]`.
+    pub const EMPTY: Self = Self {
+        uuid: Uuid::NIL,
+        name: [0; 64],
+        dpa: 0,
+        rawsize: 0,
+        lbasize: 0,
+        claim_class: ClaimClass::None,
+        slot: 0,
+        flags: 0,
+    };
+
+    /// The name up to its first NUL, if UTF-8 (what sysfs `alt_name` shows).
+    #[must_use]
+    pub fn name_str(&self) -> Option<&str> {
+        let end = self.name.iter().position(|&b| b == 0).unwrap_or(64);
+        core::str::from_utf8(self.name.get(..end)?).ok()
+    }
+}
+
+impl From<&Label> for Namespace {
+    fn from(l: &Label) -> Self {
+        Self {
+            uuid: l.uuid,
+            name: l.name,
+            dpa: l.dpa,
+            rawsize: l.rawsize,
+            lbasize: l.lbasize,
+            claim_class: l.claim_class,
+            slot: l.slot,
+            flags: l.flags,
+        }
+    }
+}
+
+/// Why the kernel creates no namespace at all in the region (the whole scan fails), with
+/// the label or uuid that caused it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RegionFailure {
+    /// Two active labels' DPA ranges overlap, or one is empty or wraps:
+    /// `nd_label_reserve_dpa` fails with `-EBUSY` and the DIMM is not enabled.
+    DpaConflict {
+        /// Slot of the label that could not be reserved.
+        slot: u32,
+    },
+    /// The region's cookie is 0 (`create_namespace_pmem`: "invalid interleave-set-cookie").
+    NoCookie,
+    /// A uuid has two labels that match the region, or none at position 0 with
+    /// `nlabel == 1` (`has_uuid_at_pos` fails: "missing label", `-EINVAL`).
+    MissingLabel {
+        /// The namespace uuid.
+        uuid: Uuid,
+    },
+    /// A label's range is not inside the DIMM's range (`select_pmem_id`: `-EINVAL`).
+    InvalidRange {
+        /// The namespace uuid.
+        uuid: Uuid,
+    },
+    /// A second label with the uuid of a namespace already created ("conflicting extents",
+    /// `add_namespace_resource`: `-ENXIO`).
+    ConflictingExtents {
+        /// The namespace uuid.
+        uuid: Uuid,
+    },
+    /// The label picked for the namespace is not at position 0, so no name is set
+    /// (`create_namespace_pmem` fails with `-ENOMEM`).
+    NoPositionZero {
+        /// The namespace uuid.
+        uuid: Uuid,
+    },
+    /// The caller's output array is full (not a kernel outcome).
+    OutputFull {
+        /// Its length.
+        capacity: usize,
+    },
+}
+
+impl fmt::Display for RegionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Self::DpaConflict { slot } => write!(
+                f,
+                "the DPA range of the label in slot {slot} is empty, wraps or overlaps another"
+            ),
+            Self::NoCookie => f.write_str("the region's interleave-set cookie is 0"),
+            Self::MissingLabel { uuid } => {
+                write!(f, "no single matching label at position 0 for {uuid}")
+            }
+            Self::InvalidRange { uuid } => {
+                write!(f, "the label of {uuid} is not inside the DIMM's range")
+            }
+            Self::ConflictingExtents { uuid } => write!(f, "conflicting extents for {uuid}"),
+            Self::NoPositionZero { uuid } => {
+                write!(f, "the label picked for {uuid} is not at position 0")
+            }
+            Self::OutputFull { capacity } => {
+                write!(f, "more namespaces than the {capacity} output entries")
+            }
+        }
+    }
+}
+
+impl core::error::Error for RegionFailure {}
+
+/// What the scan met that a well-kept area does not have. Counts of labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Findings {
+    /// Index that failed validation while the other was used (`None`: both valid).
+    pub bad_index: Option<(u8, crate::label::IndexError)>,
+    /// In-use slots whose label names another slot.
+    pub slot_mismatch: u32,
+    /// In-use v1.2 slots whose checksum does not match.
+    pub bad_checksum: u32,
+    /// Labels whose cookie is not the region's (skipped).
+    pub cookie_mismatch: u32,
+    /// Labels whose `dpa` is outside the DIMM's range (skipped).
+    pub outside_dimm: u32,
+    /// Active labels with `NSLABEL_FLAG_UPDATING` (an interrupted kernel update; the kernel
+    /// reads them like any other).
+    pub updating: u32,
+    /// Active labels sharing a uuid with an earlier active label.
+    pub duplicate_uuid: u32,
+    /// Active labels with `nlabel != 1` or `position != 0` (interleaved over DIMMs).
+    pub interleaved: u32,
+}
+
+/// The result of [`LabelArea::namespaces`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Scan {
+    /// Namespaces written to the output, in slot order (the kernel numbers them after
+    /// sorting by start address).
+    pub count: usize,
+    /// Why the kernel creates none, if it does not.
+    pub failure: Option<RegionFailure>,
+    /// What was unusual.
+    pub findings: Findings,
+}
+
+fn cookie_matches(cookie: Option<u64>, label: &Label) -> bool {
+    cookie.map_or(true, |c| c == label.isetcookie)
+}
+
+/// `nsl_validate_type_guid`: only v1.2 labels carry one.
+fn type_matches(region: &Region, label: &Label) -> bool {
+    match (region.type_guid, label.type_guid) {
+        (Some(want), Some(have)) => want == have,
+        _ => true,
+    }
+}
+
+impl LabelArea<'_> {
+    /// `has_uuid_at_pos` for a region of one DIMM and position 0.
+    fn has_uuid_at_pos0(&self, region: &Region, uuid: Uuid, cookie: Option<u64>) -> bool {
+        let mut found_uuid = false;
+        for l in self.active_labels() {
+            if !cookie_matches(cookie, &l) || l.uuid != uuid || !type_matches(region, &l) {
+                continue;
+            }
+            if found_uuid {
+                return false;
+            }
+            found_uuid = true;
+            if l.nlabel != 1 || l.position != 0 {
+                continue;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// `nd_label_reserve_dpa`: every active label's `[dpa, dpa + rawsize)` is requested as
+    /// a resource; an empty, wrapping or overlapping one fails the DIMM.
+    fn dpa_conflict(&self) -> Option<u32> {
+        for (i, a) in self.active_labels().enumerate() {
+            let Some(a_end) = a.dpa_end().filter(|_| a.rawsize != 0) else {
+                return Some(a.slot);
+            };
+            let overlaps = self.active_labels().take(i).any(|b| {
+                b.dpa_end()
+                    .is_some_and(|b_end| a.dpa < b_end && b.dpa < a_end)
+            });
+            if overlaps {
+                return Some(a.slot);
+            }
+        }
+        None
+    }
+
+    /// The namespaces the kernel creates from this area for `region`, written to `out` in
+    /// slot order, as `scan_labels` and `create_namespace_pmem` decide them; or, in
+    /// [`Scan::failure`], why it creates none.
+    ///
+    /// Cost: one pass over the in-use slots, plus one pass per label that makes a namespace
+    /// and a pairwise DPA check over the active labels.
+    pub fn namespaces(&self, region: &Region, out: &mut [Namespace]) -> Scan {
+        let mut findings = Findings {
+            bad_index: [0u8, 1]
+                .into_iter()
+                .find_map(|p| self.index_status(p).err().map(|e| (p, e))),
+            ..Findings::default()
+        };
+        for (_, entry) in self.slots() {
+            match entry {
+                Err(SlotError::Checksum { .. }) => {
+                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
+                }
+                Err(_) => findings.slot_mismatch = findings.slot_mismatch.saturating_add(1),
+                Ok(_) => {}
+            }
+        }
+        for (i, l) in self.active_labels().enumerate() {
+            if l.flags & NSLABEL_FLAG_UPDATING != 0 {
+                findings.updating = findings.updating.saturating_add(1);
+            }
+            if l.nlabel != 1 || l.position != 0 {
+                findings.interleaved = findings.interleaved.saturating_add(1);
+            }
+            if self.active_labels().take(i).any(|e| e.uuid == l.uuid) {
+                findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
+            }
+        }
+        let mut scan = Scan {
+            count: 0,
+            failure: None,
+            findings,
+        };
+        if let Some(slot) = self.dpa_conflict() {
+            scan.failure = Some(RegionFailure::DpaConflict { slot });
+            return scan;
+        }
+        let fail = |mut scan: Scan, f: RegionFailure| {
+            scan.count = 0;
+            scan.failure = Some(f);
+            scan
+        };
+        for l in self.active_labels() {
+            if let Some((start, size)) = region.dpa_range {
+                // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
+                let map_end = start.wrapping_add(size).wrapping_sub(1);
+                if l.dpa < start || l.dpa > map_end {
+                    scan.findings.outside_dimm = scan.findings.outside_dimm.saturating_add(1);
+                    continue;
+                }
+            }
+            let made = out.get(..scan.count).unwrap_or(&[]);
+            if made.iter().any(|n| n.uuid == l.uuid) {
+                return fail(scan, RegionFailure::ConflictingExtents { uuid: l.uuid });
+            }
+            if region.isetcookie == Some(0) {
+                return fail(scan, RegionFailure::NoCookie);
+            }
+            if !cookie_matches(region.isetcookie, &l) && region.altcookie != Some(l.isetcookie) {
+                scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
+                continue;
+            }
+            let at_pos = self.has_uuid_at_pos0(region, l.uuid, region.isetcookie)
+                || region
+                    .altcookie
+                    .is_some_and(|a| self.has_uuid_at_pos0(region, l.uuid, Some(a)));
+            if !at_pos {
+                return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
+            }
+            // select_pmem_id: the first active label with the uuid, whatever its cookie.
+            let Some(label0) = self.active_labels().find(|e| e.uuid == l.uuid) else {
+                return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
+            };
+            if let Some((hw_start, size)) = region.dpa_range {
+                // select_pmem_id computes both ends in u64 and lets them wrap.
+                let hw_end = hw_start.wrapping_add(size);
+                let start = label0.dpa;
+                let end = label0.dpa.wrapping_add(label0.rawsize);
+                let inside = start >= hw_start && start < hw_end && end <= hw_end && end > hw_start;
+                if !inside {
+                    return fail(scan, RegionFailure::InvalidRange { uuid: l.uuid });
+                }
+            }
+            if label0.position != 0 {
+                return fail(scan, RegionFailure::NoPositionZero { uuid: l.uuid });
+            }
+            let Some(slot) = out.get_mut(scan.count) else {
+                return fail(
+                    scan,
+                    RegionFailure::OutputFull {
+                        capacity: out.len(),
+                    },
+                );
+            };
+            *slot = Namespace::from(&label0);
+            scan.count = scan.count.saturating_add(1);
+        }
+        scan
+    }
+}
