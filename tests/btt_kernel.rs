@@ -66,7 +66,7 @@ impl Sparse {
 impl ReadAt for Sparse {
     type Error = SliceError;
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
@@ -90,7 +90,7 @@ impl ReadAt for Sparse {
 
 impl WriteAt for Sparse {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).is_none_or(|e| e > self.size) {
+        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
