@@ -41,27 +41,33 @@ def lines(out, prefix):
 
 
 def split_by_kernel(out):
-    """-v -K all output: one block per kernel, each ending in NDH-VERDICT."""
+    """-v -K all output: one block per boot, each starting at "NDH: guest-begin"."""
     blocks, cur = [], []
     for l in out.splitlines():
-        cur.append(l)
-        if l.startswith("NDH-JSON "):
+        if l.startswith("NDH: guest-begin") and cur:
             blocks.append(cur)
             cur = []
+        cur.append(l)
+    if cur:
+        blocks.append(cur)
     res = []
     for b in blocks:
-        j = json.loads([l for l in b if l.startswith("NDH-JSON ")][0][9:])
-        res.append({"kernel": j.get("kernel"), "verdict": [l for l in b if l.startswith("NDH-VERDICT")],
-                    "json": j, "nd": [l for l in b if l.startswith("NDH-ND ")],
+        js = [json.loads(l[9:]) for l in b if l.startswith("NDH-JSON ")]
+        v = [l for l in b if l.startswith("NDH-VERDICT")]
+        kern = [w[7:] for l in v for w in l.split() if w.startswith("kernel=")]
+        res.append({"kernel": kern[0] if kern else None, "verdict": v,
+                    "json": js[0] if js else None, "nd": [l for l in b if l.startswith("NDH-ND ")],
                     "blk": [l for l in b if l.startswith("NDH-BLK")],
                     "reasons_notes": [l for l in b if l.startswith(("NDH-REASON", "NDH-NOTE"))],
                     "dmesg_label": [l for l in b if l.startswith("NDH-DMESG") and
-                                    any(k in l for k in ("label", "nsindex", "namespace", "btt", "pfn"))]})
+                                    any(k in l for k in ("label", "nsindex", "namespace", "btt", "pfn", "nmem0"))]})
     return res
 
 
 def reboot(img):
     rc, out, s = run([os.path.join(HARNESS, "run.sh"), "-v", "-J", "-K", "all", "-L", "128K", img])
+    with open(img + ".reboot.out", "w") as f:
+        f.write(out)
     return {"cmd": "run.sh -v -J -K all -L 128K IMAGE", "rc": rc, "wall_s": s, "kernels": split_by_kernel(out)}
 
 
