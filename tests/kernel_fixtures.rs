@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 fn dir(sub: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kernel").join(sub)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/kernel")
+        .join(sub)
 }
 
 fn files(sub: &str, ext: &str) -> Vec<PathBuf> {
@@ -34,7 +36,10 @@ fn json(p: &Path) -> Value {
 #[test]
 fn ndsparse_runs_follow_the_format() {
     let mut n = 0;
-    for p in files("btt", "ndsparse").into_iter().chain(files("labels", "ndsparse")) {
+    for p in files("btt", "ndsparse")
+        .into_iter()
+        .chain(files("labels", "ndsparse"))
+    {
         let r = ndsparse::runs(&p).expect("header");
         let size = r.size;
         assert_eq!(size % 4096, 0, "{}", p.display());
@@ -42,12 +47,25 @@ fn ndsparse_runs_follow_the_format() {
         for item in r {
             let (off, data) = item.expect("record");
             assert_eq!(off % 4096, 0, "{}: run at {off:#x}", p.display());
-            assert!(!data.is_empty() && data.len() % 4096 == 0, "{}: run at {off:#x}", p.display());
+            assert!(
+                !data.is_empty() && data.len() % 4096 == 0,
+                "{}: run at {off:#x}",
+                p.display()
+            );
             if let Some(e) = end {
-                assert!(off > e, "{}: run at {off:#x} overlaps or touches the one ending at {e:#x}", p.display());
+                assert!(
+                    off > e,
+                    "{}: run at {off:#x} overlaps or touches the one ending at {e:#x}",
+                    p.display()
+                );
             }
             for (i, blk) in data.chunks(4096).enumerate() {
-                assert!(blk.iter().any(|&b| b != 0), "{}: zero block at {:#x}", p.display(), off + 4096 * i as u64);
+                assert!(
+                    blk.iter().any(|&b| b != 0),
+                    "{}: zero block at {:#x}",
+                    p.display(),
+                    off + 4096 * i as u64
+                );
             }
             end = Some(off + data.len() as u64);
             n += 1;
@@ -79,10 +97,21 @@ fn btt_fixtures_match_their_json() {
         assert_eq!(u64::from(ext), ss, "{}", p.display());
         let info2off = u64::from_le_bytes(img[4096 + 112..4096 + 120].try_into().unwrap());
         let i2 = usize::try_from(4096 + info2off).unwrap();
-        assert_eq!(img[4096..8192], img[i2..i2 + 4096], "{}: info2 differs from info", p.display());
+        assert_eq!(
+            img[4096..8192],
+            img[i2..i2 + 4096],
+            "{}: info2 differs from info",
+            p.display()
+        );
         // what the guest read back equals the sector pattern the guest script wrote
         for r in meta["readback"].as_array().expect("readback") {
-            assert_eq!(r["guest_sha256"], r["expected_sha256"], "{}: lba {}", p.display(), r["lba"]);
+            assert_eq!(
+                r["guest_sha256"],
+                r["expected_sha256"],
+                "{}: lba {}",
+                p.display(),
+                r["lba"]
+            );
         }
         n += 1;
     }

@@ -21,7 +21,10 @@ pub const MAGIC: &[u8; 8] = b"NDSPARSE";
 pub const LOAD_LIMIT: u64 = 1 << 30;
 
 fn bad(path: &Path, what: &str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("{}: {what}", path.display()))
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {what}", path.display()),
+    )
 }
 
 /// The runs of an NDSPARSE file, read one record at a time (for big sparse images).
@@ -39,12 +42,19 @@ pub fn runs(path: impl AsRef<Path>) -> io::Result<Runs> {
     let path = path.as_ref();
     let mut reader = BufReader::new(File::open(path)?);
     let mut head = [0u8; 16];
-    reader.read_exact(&mut head).map_err(|_| bad(path, "shorter than the 16-byte header"))?;
+    reader
+        .read_exact(&mut head)
+        .map_err(|_| bad(path, "shorter than the 16-byte header"))?;
     if &head[..8] != MAGIC {
         return Err(bad(path, "no NDSPARSE magic"));
     }
     let size = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
-    Ok(Runs { reader, path: path.to_path_buf(), size, done: false })
+    Ok(Runs {
+        reader,
+        path: path.to_path_buf(),
+        size,
+        done: false,
+    })
 }
 
 impl Iterator for Runs {
@@ -79,12 +89,18 @@ impl Iterator for Runs {
         let len = u64::from_le_bytes(rec[8..].try_into().expect("8 bytes"));
         if off.checked_add(len).map_or(true, |end| end > self.size) {
             self.done = true;
-            return Some(Err(bad(&self.path, &format!("run {off:#x}+{len:#x} is outside the image"))));
+            return Some(Err(bad(
+                &self.path,
+                &format!("run {off:#x}+{len:#x} is outside the image"),
+            )));
         }
         let mut data = vec![0u8; usize::try_from(len).expect("run fits in memory")];
         if let Err(e) = self.reader.read_exact(&mut data) {
             self.done = true;
-            return Some(Err(bad(&self.path, &format!("truncated run at {off:#x}: {e}"))));
+            return Some(Err(bad(
+                &self.path,
+                &format!("truncated run at {off:#x}: {e}"),
+            )));
         }
         Some(Ok((off, data)))
     }
@@ -97,7 +113,12 @@ impl Iterator for Runs {
 pub fn load(path: impl AsRef<Path>) -> Vec<u8> {
     let path = path.as_ref();
     let r = runs(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(r.size <= LOAD_LIMIT, "{}: image of {} bytes is too big for load(); use runs()", path.display(), r.size);
+    assert!(
+        r.size <= LOAD_LIMIT,
+        "{}: image of {} bytes is too big for load(); use runs()",
+        path.display(),
+        r.size
+    );
     let mut img = vec![0u8; usize::try_from(r.size).expect("size fits")];
     for item in r {
         let (off, data) = item.unwrap_or_else(|e| panic!("{e}"));
