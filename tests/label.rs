@@ -971,3 +971,45 @@ fn errors_display() {
     is_error(f);
     is_error(SlotError::Slot { stored: 1 });
 }
+
+/// nd_label_reserve_dpa through __request_region(dpa, rawsize): the inclusive end is
+/// dpa + rawsize - 1 in u64. rawsize 0 at dpa 4096: end 4095 < 4096, refused. rawsize 0 at
+/// dpa 0: end 2^64 - 1, the whole DPA space reserved, so a second label anywhere conflicts.
+/// dpa 2^64 - 4096 with rawsize 4096: end 2^64 - 1, accepted (the sum is 2^64, not past it).
+#[test]
+fn dpa_reservation_follows_request_region() {
+    let v = LabelVersion::V1_2;
+    let raw = |n: u8, slot: u32, dpa: u64, size: u64| {
+        let mut l = NewLabel::new(uuid(n), "r", 0, 4096, RIG_COOKIE).unwrap();
+        l.dpa = dpa;
+        l.rawsize = size;
+        l.to_bytes(v, slot, 0)
+    };
+    let failure = |labels: &[(u8, u64, u64)]| {
+        let mut area = fresh(v, InitStyle::Kernel);
+        for (slot, &(n, dpa, size)) in labels.iter().enumerate() {
+            plant(&mut area, v, slot as u32, &raw(n, slot as u32, dpa, size));
+        }
+        scan(&area, &rig()).1.failure
+    };
+    assert_eq!(
+        failure(&[(1, 4096, 0)]),
+        Some(RegionFailure::DpaConflict { slot: 0 })
+    );
+    assert_eq!(failure(&[(1, 0, 0)]), None);
+    assert_eq!(
+        failure(&[(1, 0, 0), (2, 1 << 40, 4096)]),
+        Some(RegionFailure::DpaConflict { slot: 1 })
+    );
+    assert_eq!(failure(&[(1, u64::MAX - 4095, 4096)]), None);
+    assert_eq!(
+        failure(&[(1, u64::MAX - 4095, 8192)]),
+        Some(RegionFailure::DpaConflict { slot: 0 })
+    );
+    // Touching ranges do not overlap: [0, 4095] and [4096, 8191].
+    assert_eq!(failure(&[(1, 0, 4096), (2, 4096, 4096)]), None);
+    assert_eq!(
+        failure(&[(1, 0, 4097), (2, 4096, 4096)]),
+        Some(RegionFailure::DpaConflict { slot: 1 })
+    );
+}

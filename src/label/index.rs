@@ -485,9 +485,9 @@ impl<'a> LabelArea<'a> {
         self.slots().filter_map(|(_, l)| l.ok())
     }
 
-    /// Reads `slot` as the kernel's `slot_valid` does: the stored `slot` must be this one and
-    /// a v1.2 label's checksum must match. (Linux 5.15 and later no longer require `dpa` and
-    /// `rawsize` to be 4 KiB aligned here.)
+    /// Reads `slot` as the kernel's `slot_valid` does in Linux 6.1–6.12: the stored `slot`
+    /// must be this one and a v1.2 label's checksum must match. (The 4.x–5.x `slot_valid`
+    /// also required `dpa` and `rawsize` to be 4 KiB aligned; 6.x does not.)
     ///
     /// # Errors
     /// [`SlotError`] when the kernel ignores the label.

@@ -223,16 +223,22 @@ impl LabelArea<'_> {
         false
     }
 
-    /// `nd_label_reserve_dpa`: every active label's `[dpa, dpa + rawsize)` is requested as
-    /// a resource; an empty, wrapping or overlapping one fails the DIMM.
+    /// `nd_label_reserve_dpa`: every active label's range is requested with
+    /// `__request_region(start = dpa, n = rawsize)`, whose inclusive end `dpa + rawsize - 1`
+    /// is computed in u64 and refused when it is below the start (an empty range at a
+    /// non-zero `dpa`, or a wrapping one); a busy overlap with an earlier label is refused too.
+    /// Either fails the DIMM.
     fn dpa_conflict(&self) -> Option<u32> {
+        let span = |l: &Label| {
+            let end = l.dpa.wrapping_add(l.rawsize).wrapping_sub(1);
+            (end >= l.dpa).then_some((l.dpa, end))
+        };
         for (i, a) in self.active_labels().enumerate() {
-            let Some(a_end) = a.dpa_end().filter(|_| a.rawsize != 0) else {
+            let Some((a_start, a_end)) = span(&a) else {
                 return Some(a.slot);
             };
             let overlaps = self.active_labels().take(i).any(|b| {
-                b.dpa_end()
-                    .is_some_and(|b_end| a.dpa < b_end && b.dpa < a_end)
+                span(&b).is_some_and(|(b_start, b_end)| a_start <= b_end && b_start <= a_end)
             });
             if overlaps {
                 return Some(a.slot);
