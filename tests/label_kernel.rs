@@ -166,3 +166,109 @@ fn resize_reads_and_writes_like_the_kernel() {
         .unwrap();
     assert_eq!(bytes, s3);
 }
+
+fn gamma() -> NewLabel {
+    let uuid = "33333333-4444-4555-8666-777777777777".parse().unwrap();
+    NewLabel::new(uuid, "gamma", 100_663_296, 67_108_864, COOKIE).unwrap()
+}
+
+fn delta() -> NewLabel {
+    let uuid = "44444444-5555-4666-8777-888888888888".parse().unwrap();
+    NewLabel::new(uuid, "delta", 167_772_160, 33_554_432, COOKIE).unwrap()
+}
+
+/// s4: on s3, beta's `size` ← 0: `del_labels` frees its slot in the next index (seq 2, index
+/// 1 current). Both kernels then showed alpha only.
+#[test]
+fn delete_reads_and_writes_like_the_kernel() {
+    let s4 = area("s4-delete-b");
+    assert_eq!(
+        namespaces(&s4),
+        [(alpha().uuid, "alpha".to_owned(), 0x1_0000_0000, 100_663_296)]
+    );
+    let mut bytes = area("s3-resize-a");
+    label::remove(&LabelArea::parse(&bytes).unwrap(), beta().uuid)
+        .unwrap()
+        .apply_in_place(&mut bytes)
+        .unwrap();
+    assert_eq!(bytes, s4);
+    assert_eq!(LabelArea::parse(&s4).unwrap().current(), 1);
+}
+
+/// s5 and s6: a namespace created in the freed room (gamma at dpa 0x6000000, guest resource
+/// 0x106000000) then claimed by a BTT, and another (delta at 0xa000000) claimed by an fsdax
+/// pfn. The claims do not rewrite labels (the guest wrote the BTT/pfn seeds, not the
+/// namespaces' `holder_class`): the areas are exactly the namespace creations, and every
+/// label keeps the claim class none. Both kernels showed the three namespaces (gamma in
+/// sector mode, delta in fsdax mode).
+#[test]
+fn claimed_namespaces_read_and_write_like_the_kernel() {
+    let s5 = area("s5-btt");
+    assert_eq!(create_through_sysfs(&area("s4-delete-b"), &gamma()), s5);
+    let s6 = area("s6-pfn");
+    assert_eq!(create_through_sysfs(&s5, &delta()), s6);
+    assert_eq!(
+        namespaces(&s6),
+        [
+            (alpha().uuid, "alpha".to_owned(), 0x1_0000_0000, 100_663_296),
+            (gamma().uuid, "gamma".to_owned(), 0x1_0600_0000, 67_108_864),
+            (delta().uuid, "delta".to_owned(), 0x1_0a00_0000, 33_554_432),
+        ]
+    );
+    let parsed = LabelArea::parse(&s6).unwrap();
+    assert!(parsed
+        .active_labels()
+        .all(|l| l.claim_class == label::ClaimClass::None && l.lbasize == 0));
+}
+
+/// c1: s6 with one byte of the current index's bitmap flipped (offset 336: index 1's free
+/// byte 10, 0xff -> 0xfe), so its checksum fails. The kernel falls back to index 0 (seq 3,
+/// slots 0, 1, 2 in use), whose slot 0 still holds delta's first-pass label with
+/// NSLABEL_FLAG_UPDATING: both kernels showed alpha, gamma and delta all the same (delta in
+/// fsdax mode), so the UPDATING flag is not read.
+#[test]
+fn one_bad_index_falls_back_like_the_kernel() {
+    let c1 = area("c1-corrupt-current-index");
+    let parsed = LabelArea::parse(&c1).unwrap();
+    assert_eq!(parsed.current(), 0);
+    assert!(matches!(
+        parsed.index_status(1),
+        Err(label::IndexError::Checksum { .. })
+    ));
+    assert_eq!(
+        namespaces(&c1),
+        [
+            (alpha().uuid, "alpha".to_owned(), 0x1_0000_0000, 100_663_296),
+            (gamma().uuid, "gamma".to_owned(), 0x1_0600_0000, 67_108_864),
+            (delta().uuid, "delta".to_owned(), 0x1_0a00_0000, 33_554_432),
+        ]
+    );
+    let mut out = [Namespace::EMPTY; 8];
+    let scan = parsed.namespaces(&region(), &mut out);
+    assert_eq!(scan.findings.updating, 1);
+    assert!(matches!(
+        scan.findings.bad_index,
+        Some((1, label::IndexError::Checksum { .. }))
+    ));
+    let delta_ns = out[..scan.count]
+        .iter()
+        .find(|n| n.uuid == delta().uuid)
+        .unwrap();
+    assert_eq!(
+        (delta_ns.slot, delta_ns.flags),
+        (0, label::raw::NSLABEL_FLAG_UPDATING)
+    );
+}
+
+/// c2: both index blocks' checksums broken (offsets 80 and 336). Both kernels treated the
+/// DIMM as label-less: one raw namespace of the whole 536870912-byte region.
+#[test]
+fn both_bad_indexes_are_label_less_like_the_kernel() {
+    let c2 = area("c2-corrupt-both-indexes");
+    let Err(label::AreaError::NoValidIndex { v1_2, .. }) = LabelArea::parse(&c2) else {
+        panic!("c2 parsed");
+    };
+    assert!(v1_2
+        .iter()
+        .all(|e| matches!(e, label::IndexError::Checksum { .. })));
+}
