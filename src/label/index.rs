@@ -475,7 +475,7 @@ impl<'a> LabelArea<'a> {
         let area = *self;
         (0..self.geometry.max_nslot()).filter_map(move |slot| {
             let bytes = area.slot_bytes(slot)?;
-            let label = Label::read(bytes, slot, area.geometry.version).ok()?;
+            let label = Label::read(bytes, area.geometry.version).ok()?;
             (label.slot == slot).then_some((slot, label))
         })
     }
@@ -493,7 +493,7 @@ impl<'a> LabelArea<'a> {
     /// [`SlotError`] when the kernel ignores the label.
     pub fn read_slot(&self, slot: u32) -> Result<Label, SlotError> {
         let bytes = self.slot_bytes(slot).ok_or(SlotError::OutsideArea)?;
-        let label = Label::read(bytes, slot, self.geometry.version)?;
+        let label = Label::read(bytes, self.geometry.version)?;
         if label.slot != slot {
             return Err(SlotError::Slot { stored: label.slot });
         }
@@ -559,7 +559,7 @@ impl core::error::Error for SlotError {}
 /// One namespace label, read from a v1.1 or v1.2 slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
-    /// Slot the label was read from... as stored in its `slot` field.
+    /// The label's `slot` field (the slot it claims to be written in).
     pub slot: u32,
     /// Namespace uuid.
     pub uuid: Uuid,
@@ -594,7 +594,7 @@ impl Label {
     ///
     /// # Errors
     /// [`SlotError::OutsideArea`] when `bytes` is shorter than the label size.
-    pub fn read(bytes: &[u8], _slot: u32, version: LabelVersion) -> Result<Self, SlotError> {
+    pub fn read(bytes: &[u8], version: LabelVersion) -> Result<Self, SlotError> {
         match version {
             LabelVersion::V1_1 => {
                 let (l, _) = NdNamespaceLabelV11::ref_from_prefix(bytes)
