@@ -1013,3 +1013,40 @@ fn dpa_reservation_follows_request_region() {
         Some(RegionFailure::DpaConflict { slot: 1 })
     );
 }
+
+/// A 1 MiB area of 128-byte labels, by hand: n = 1048576 / 128 = 8192; index =
+/// ALIGN(72 + 1024, 256) = 1280; nslot = (1048576 - 2560) / 128 = 8172; slot 0 at 2560.
+/// Labels past slot 4096 are read on every visit instead of once (the scan's memo covers
+/// 4096 slots); the kernel's rules give the same answers there.
+#[test]
+fn large_area_beyond_the_scan_memo() {
+    let v = LabelVersion::V1_1;
+    let mut area = vec![0u8; 1 << 20];
+    label::init(area.len(), v, InitStyle::Kernel).unwrap().apply_in_place(&mut area).unwrap();
+    let g = LabelArea::parse(&area).unwrap().geometry();
+    assert_eq!((g.index_size, g.nslot, g.labeloff()), (1280, 8172, 2560));
+    let put = |area: &mut Vec<u8>, slot: u32, n: u8, dpa: u64| {
+        let l = NewLabel::new(uuid(n), "big", dpa, 1 << 20, RIG_COOKIE).unwrap();
+        let off = 2560 + slot as usize * 128;
+        area[off..off + 128].copy_from_slice(&l.to_bytes(v, slot, 0)[..128]);
+        for idx in [0usize, 1280] {
+            area[idx + 72 + slot as usize / 8] &= !(1 << (slot % 8));
+            fix_index(area, idx, 1280);
+        }
+    };
+    put(&mut area, 10, 1, 0);
+    put(&mut area, 5000, 2, 1 << 20);
+    put(&mut area, 8171, 3, 2 << 20);
+    let (ns, s) = scan(&area, &rig());
+    assert_eq!(s.failure, None);
+    assert_eq!(ns.iter().map(|n| n.slot).collect::<Vec<_>>(), [10, 5000, 8171]);
+    // A duplicate uuid past the memo still fails the region ("conflicting extents").
+    put(&mut area, 6000, 2, 3 << 20);
+    assert_eq!(
+        scan(&area, &rig()).1.failure,
+        Some(RegionFailure::ConflictingExtents { uuid: uuid(2) })
+    );
+    // An overlap past the memo fails the DIMM.
+    put(&mut area, 6000, 4, (2 << 20) + 4096);
+    assert_eq!(scan(&area, &rig()).1.failure, Some(RegionFailure::DpaConflict { slot: 8171 }));
+}

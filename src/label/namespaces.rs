@@ -203,11 +203,83 @@ fn type_matches(region: &Region, label: &Label) -> bool {
     }
 }
 
+/// Slots below this many have their `slot_valid` verdict computed once per scan (a 512-byte
+/// bitmap on the stack); slots past it (areas over about 1 MiB) are checked at every visit.
+const MEMO_SLOTS: u32 = 4096;
+
+/// The `slot_valid` verdicts of a scan, so that the pairwise rules of the kernel (duplicate
+/// uuids, DPA overlaps, the per-uuid searches) compare labels without re-checksumming them.
+struct Active {
+    bits: [u64; 64],
+    covered: u32,
+}
+
+impl Active {
+    fn get(&self, slot: u32) -> bool {
+        let word = usize::try_from(slot / 64).ok().and_then(|w| self.bits.get(w));
+        word.is_some_and(|w| w & (1u64 << (slot % 64)) != 0)
+    }
+}
+
+impl<'a> LabelArea<'a> {
+    /// One pass over the in-use slots: the `slot_valid` verdicts, and the counts of the
+    /// labels the kernel ignores.
+    fn memo(&self, findings: &mut Findings) -> Active {
+        let mut memo = Active {
+            bits: [0; 64],
+            covered: self.current_info().nslot.min(MEMO_SLOTS),
+        };
+        for (slot, label) in self.slots() {
+            match label {
+                Err(SlotError::Checksum { .. }) => {
+                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
+                }
+                Err(_) => findings.slot_mismatch = findings.slot_mismatch.saturating_add(1),
+                Ok(_) if slot < memo.covered => {
+                    let word = usize::try_from(slot / 64).ok();
+                    if let Some(w) = word.and_then(|w| memo.bits.get_mut(w)) {
+                        *w |= 1u64 << (slot % 64);
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+        memo
+    }
+
+    /// The active labels, in slot order, with the verdicts of `memo`.
+    fn active<'m>(&self, memo: &'m Active) -> impl Iterator<Item = Label> + 'm
+    where
+        'a: 'm,
+    {
+        let area = *self;
+        let nslot = self.current_info().nslot;
+        (0..nslot).filter_map(move |slot| {
+            if slot < memo.covered {
+                if !memo.get(slot) {
+                    return None;
+                }
+                Label::read(area.slot_bytes(slot)?, area.version()).ok()
+            } else if area.is_free(slot) {
+                None
+            } else {
+                area.read_slot(slot).ok()
+            }
+        })
+    }
+}
+
 impl LabelArea<'_> {
     /// `has_uuid_at_pos` for a region of one DIMM and position 0.
-    fn has_uuid_at_pos0(&self, region: &Region, uuid: Uuid, cookie: Option<u64>) -> bool {
+    fn has_uuid_at_pos0(
+        &self,
+        memo: &Active,
+        region: &Region,
+        uuid: Uuid,
+        cookie: Option<u64>,
+    ) -> bool {
         let mut found_uuid = false;
-        for l in self.active_labels() {
+        for l in self.active(memo) {
             if !cookie_matches(cookie, &l) || l.uuid != uuid || !type_matches(region, &l) {
                 continue;
             }
@@ -228,16 +300,16 @@ impl LabelArea<'_> {
     /// is computed in u64 and refused when it is below the start (an empty range at a
     /// non-zero `dpa`, or a wrapping one); a busy overlap with an earlier label is refused too.
     /// Either fails the DIMM.
-    fn dpa_conflict(&self) -> Option<u32> {
+    fn dpa_conflict(&self, memo: &Active) -> Option<u32> {
         let span = |l: &Label| {
             let end = l.dpa.wrapping_add(l.rawsize).wrapping_sub(1);
             (end >= l.dpa).then_some((l.dpa, end))
         };
-        for (i, a) in self.active_labels().enumerate() {
+        for (i, a) in self.active(memo).enumerate() {
             let Some((a_start, a_end)) = span(&a) else {
                 return Some(a.slot);
             };
-            let overlaps = self.active_labels().take(i).any(|b| {
+            let overlaps = self.active(memo).take(i).any(|b| {
                 span(&b).is_some_and(|(b_start, b_end)| a_start <= b_end && b_start <= a_end)
             });
             if overlaps {
@@ -251,8 +323,9 @@ impl LabelArea<'_> {
     /// slot order, as `scan_labels` and `create_namespace_pmem` decide them; or, in
     /// [`Scan::failure`], why it creates none.
     ///
-    /// Cost: one pass over the in-use slots, plus one pass per label that makes a namespace
-    /// and a pairwise DPA check over the active labels.
+    /// Cost: one pass over the in-use slots checks each label once (checksums included); the
+    /// kernel's pairwise rules (duplicate uuids, DPA overlaps) then compare the active labels'
+    /// fields, and each label that makes a namespace takes one more pass.
     pub fn namespaces(&self, region: &Region, out: &mut [Namespace]) -> Scan {
         let mut findings = Findings {
             bad_index: [0u8, 1]
@@ -260,23 +333,15 @@ impl LabelArea<'_> {
                 .find_map(|p| self.index_status(p).err().map(|e| (p, e))),
             ..Findings::default()
         };
-        for (_, entry) in self.slots() {
-            match entry {
-                Err(SlotError::Checksum { .. }) => {
-                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
-                }
-                Err(_) => findings.slot_mismatch = findings.slot_mismatch.saturating_add(1),
-                Ok(_) => {}
-            }
-        }
-        for (i, l) in self.active_labels().enumerate() {
+        let memo = self.memo(&mut findings);
+        for (i, l) in self.active(&memo).enumerate() {
             if l.flags & NSLABEL_FLAG_UPDATING != 0 {
                 findings.updating = findings.updating.saturating_add(1);
             }
             if l.nlabel != 1 || l.position != 0 {
                 findings.interleaved = findings.interleaved.saturating_add(1);
             }
-            if self.active_labels().take(i).any(|e| e.uuid == l.uuid) {
+            if self.active(&memo).take(i).any(|e| e.uuid == l.uuid) {
                 findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
             }
         }
@@ -285,7 +350,7 @@ impl LabelArea<'_> {
             failure: None,
             findings,
         };
-        if let Some(slot) = self.dpa_conflict() {
+        if let Some(slot) = self.dpa_conflict(&memo) {
             scan.failure = Some(RegionFailure::DpaConflict { slot });
             return scan;
         }
@@ -294,7 +359,7 @@ impl LabelArea<'_> {
             scan.failure = Some(f);
             scan
         };
-        for l in self.active_labels() {
+        for l in self.active(&memo) {
             if let Some((start, size)) = region.dpa_range {
                 // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
                 let map_end = start.wrapping_add(size).wrapping_sub(1);
@@ -314,15 +379,15 @@ impl LabelArea<'_> {
                 scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
                 continue;
             }
-            let at_pos = self.has_uuid_at_pos0(region, l.uuid, region.isetcookie)
+            let at_pos = self.has_uuid_at_pos0(&memo, region, l.uuid, region.isetcookie)
                 || region
                     .altcookie
-                    .is_some_and(|a| self.has_uuid_at_pos0(region, l.uuid, Some(a)));
+                    .is_some_and(|a| self.has_uuid_at_pos0(&memo, region, l.uuid, Some(a)));
             if !at_pos {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let Some(label0) = self.active_labels().find(|e| e.uuid == l.uuid) else {
+            let Some(label0) = self.active(&memo).find(|e| e.uuid == l.uuid) else {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             };
             if let Some((hw_start, size)) = region.dpa_range {
