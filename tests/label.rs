@@ -1022,7 +1022,10 @@ fn dpa_reservation_follows_request_region() {
 fn large_area_beyond_the_scan_memo() {
     let v = LabelVersion::V1_1;
     let mut area = vec![0u8; 1 << 20];
-    label::init(area.len(), v, InitStyle::Kernel).unwrap().apply_in_place(&mut area).unwrap();
+    label::init(area.len(), v, InitStyle::Kernel)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
     let g = LabelArea::parse(&area).unwrap().geometry();
     assert_eq!((g.index_size, g.nslot, g.labeloff()), (1280, 8172, 2560));
     let put = |area: &mut Vec<u8>, slot: u32, n: u8, dpa: u64| {
@@ -1039,7 +1042,10 @@ fn large_area_beyond_the_scan_memo() {
     put(&mut area, 8171, 3, 2 << 20);
     let (ns, s) = scan(&area, &rig());
     assert_eq!(s.failure, None);
-    assert_eq!(ns.iter().map(|n| n.slot).collect::<Vec<_>>(), [10, 5000, 8171]);
+    assert_eq!(
+        ns.iter().map(|n| n.slot).collect::<Vec<_>>(),
+        [10, 5000, 8171]
+    );
     // A duplicate uuid past the memo still fails the region ("conflicting extents").
     put(&mut area, 6000, 2, 3 << 20);
     assert_eq!(
@@ -1048,5 +1054,8 @@ fn large_area_beyond_the_scan_memo() {
     );
     // An overlap past the memo fails the DIMM.
     put(&mut area, 6000, 4, (2 << 20) + 4096);
-    assert_eq!(scan(&area, &rig()).1.failure, Some(RegionFailure::DpaConflict { slot: 8171 }));
+    assert_eq!(
+        scan(&area, &rig()).1.failure,
+        Some(RegionFailure::DpaConflict { slot: 8171 })
+    );
 }

@@ -439,14 +439,8 @@ impl<'a> LabelArea<'a> {
     /// The number of free slots in the current index (`nd_label_nfree`).
     #[must_use]
     pub fn nfree(&self) -> u32 {
-        let nslot = self.current_info().nslot;
-        (0..nslot).fold(0u32, |n, slot| {
-            if self.is_free(slot) {
-                n.saturating_add(1)
-            } else {
-                n
-            }
-        })
+        let used = self.used_slots(0).fold(0u32, |n, _| n.saturating_add(1));
+        self.current_info().nslot.saturating_sub(used)
     }
 
     /// The bytes of `slot` (128 or 256), if inside the area.
@@ -462,10 +456,19 @@ impl<'a> LabelArea<'a> {
     /// validation keeps inside the area.
     pub fn slots(&self) -> impl Iterator<Item = (u32, Result<Label, SlotError>)> + 'a {
         let area = *self;
-        let nslot = self.current_info().nslot;
-        (0..nslot)
-            .filter(move |&slot| !area.is_free(slot))
+        self.used_slots(0)
             .map(move |slot| (slot, area.read_slot(slot)))
+    }
+
+    /// The slots from `from` on that the current index marks in use (bit clear), in order;
+    /// whole bytes of free slots are skipped at once.
+    pub(crate) fn used_slots(&self, from: u32) -> UsedSlots<'a> {
+        let index = self.index_bytes(self.current);
+        UsedSlots {
+            bitmap: index.get(index_offset::FREE..).unwrap_or(&[]),
+            nslot: self.current_info().nslot,
+            next: from,
+        }
     }
 
     /// Every slot that fits in the area whose label names its own slot, in use or free, as
@@ -505,6 +508,42 @@ impl<'a> LabelArea<'a> {
             }
         }
         Ok(label)
+    }
+}
+
+/// Iterator over the in-use slots of a free bitmap (see [`LabelArea::used_slots`]).
+#[derive(Clone, Debug)]
+pub(crate) struct UsedSlots<'a> {
+    bitmap: &'a [u8],
+    nslot: u32,
+    next: u32,
+}
+
+impl Iterator for UsedSlots<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while self.next < self.nslot {
+            let slot = self.next;
+            let byte = usize::try_from(slot / 8)
+                .ok()
+                .and_then(|b| self.bitmap.get(b));
+            // Bits past the bitmap read as free (never after validation).
+            let used = byte.map_or(0, |b| !*b) >> (slot % 8);
+            if used == 0 {
+                // No used slot left in this byte: go to the next byte.
+                self.next = (slot | 7).saturating_add(1);
+                continue;
+            }
+            let found = slot.saturating_add(used.trailing_zeros());
+            if found >= self.nslot {
+                self.next = self.nslot;
+                return None;
+            }
+            self.next = found.saturating_add(1);
+            return Some(found);
+        }
+        None
     }
 }
 

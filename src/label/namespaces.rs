@@ -216,7 +216,9 @@ struct Active {
 
 impl Active {
     fn get(&self, slot: u32) -> bool {
-        let word = usize::try_from(slot / 64).ok().and_then(|w| self.bits.get(w));
+        let word = usize::try_from(slot / 64)
+            .ok()
+            .and_then(|w| self.bits.get(w));
         word.is_some_and(|w| w & (1u64 << (slot % 64)) != 0)
     }
 }
@@ -247,40 +249,264 @@ impl<'a> LabelArea<'a> {
         memo
     }
 
+    /// The active slots, in slot order, from the verdicts of `memo` (word by word) and past
+    /// it from the free bitmap.
+    fn active_slots<'m>(&self, memo: &'m Active) -> impl Iterator<Item = u32> + 'm
+    where
+        'a: 'm,
+    {
+        let area = *self;
+        let memoized = memo
+            .bits
+            .iter()
+            .zip(0u32..)
+            .flat_map(|(&word, w)| {
+                let mut bits = word;
+                core::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let bit = bits.trailing_zeros();
+                    bits &= bits.wrapping_sub(1);
+                    w.checked_mul(64)?.checked_add(bit)
+                })
+            })
+            .take_while(move |&slot| slot < memo.covered);
+        let rest = self
+            .used_slots(memo.covered)
+            .filter(move |&slot| area.read_slot(slot).is_ok());
+        memoized.chain(rest)
+    }
+
     /// The active labels, in slot order, with the verdicts of `memo`.
     fn active<'m>(&self, memo: &'m Active) -> impl Iterator<Item = Label> + 'm
     where
         'a: 'm,
     {
         let area = *self;
-        let nslot = self.current_info().nslot;
-        (0..nslot).filter_map(move |slot| {
-            if slot < memo.covered {
-                if !memo.get(slot) {
-                    return None;
-                }
-                Label::read(area.slot_bytes(slot)?, area.version()).ok()
-            } else if area.is_free(slot) {
-                None
-            } else {
-                area.read_slot(slot).ok()
-            }
-        })
+        self.active_slots(memo)
+            .filter_map(move |slot| Label::read(area.slot_bytes(slot)?, area.version()).ok())
     }
 }
 
-impl LabelArea<'_> {
+/// Active labels a scan sorts (by uuid, and by DPA for the overlap check) in a 2 KiB array on
+/// the stack: every label of a 128 KiB area fits. Past this many (or past the memo) the scan
+/// compares pairs instead, with the same answers.
+const SORT_MAX: usize = 1024;
+
+/// Active slots sorted by a key, then by slot.
+struct Sorted {
+    slots: [u16; SORT_MAX],
+    len: usize,
+}
+
+impl Sorted {
+    fn as_slice(&self) -> &[u16] {
+        self.slots.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Positions in a [`Sorted`] array (the first label of each uuid's run) whose uuid already
+/// made a namespace.
+struct RunSet([u64; SORT_MAX / 64]);
+
+impl RunSet {
+    fn get(&self, pos: u32) -> bool {
+        let word = usize::try_from(pos / 64).ok().and_then(|w| self.0.get(w));
+        word.is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+    }
+
+    fn set(&mut self, pos: u32) {
+        if let Some(w) = usize::try_from(pos / 64)
+            .ok()
+            .and_then(|w| self.0.get_mut(w))
+        {
+            *w |= 1u64 << (pos % 64);
+        }
+    }
+}
+
+/// Heap sort of `v` by `key` (no allocation, no panic path).
+fn heapsort<K: Ord>(v: &mut [u16], key: impl Fn(u16) -> K) {
+    let less = |v: &[u16], i: usize, j: usize| match (v.get(i), v.get(j)) {
+        (Some(&a), Some(&b)) => key(a) < key(b),
+        _ => false,
+    };
+    let swap = |v: &mut [u16], i: usize, j: usize| {
+        if let (Some(&a), Some(&b)) = (v.get(i), v.get(j)) {
+            if let Some(x) = v.get_mut(i) {
+                *x = b;
+            }
+            if let Some(x) = v.get_mut(j) {
+                *x = a;
+            }
+        }
+    };
+    let sift = |v: &mut [u16], mut root: usize, end: usize| loop {
+        let Some(child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else {
+            return;
+        };
+        if child >= end {
+            return;
+        }
+        let right = child.saturating_add(1);
+        let big = if right < end && less(v, child, right) {
+            right
+        } else {
+            child
+        };
+        if !less(v, root, big) {
+            return;
+        }
+        swap(v, root, big);
+        root = big;
+    };
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        swap(v, 0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// The labels of one uuid, in slot order: from the sorted array, or by a scan of the area.
+struct UuidRun<'s, 'a> {
+    area: LabelArea<'a>,
+    memo: &'s Active,
+    sorted: Option<&'s Sorted>,
+    uuid: Uuid,
+    pos: u32,
+}
+
+impl Iterator for UuidRun<'_, '_> {
+    type Item = Label;
+
+    fn next(&mut self) -> Option<Label> {
+        if let Some(sorted) = self.sorted {
+            let slot = *sorted.as_slice().get(usize::try_from(self.pos).ok()?)?;
+            if self.area.raw_uuid(u32::from(slot))? != self.uuid {
+                return None;
+            }
+            self.pos = self.pos.saturating_add(1);
+            return Label::read(self.area.slot_bytes(u32::from(slot))?, self.area.version()).ok();
+        }
+        for slot in self.area.used_slots(self.pos) {
+            self.pos = slot.saturating_add(1);
+            if self.area.raw_uuid(slot) != Some(self.uuid) {
+                continue;
+            }
+            if let Some(l) = self.area.active_label(self.memo, slot) {
+                return Some(l);
+            }
+        }
+        self.pos = self.area.current_info().nslot;
+        None
+    }
+}
+
+impl<'a> LabelArea<'a> {
+    /// The uuid bytes stored in `slot` (no check).
+    fn raw_uuid(&self, slot: u32) -> Option<Uuid> {
+        let bytes = self.slot_bytes(slot)?.get(..16)?;
+        Some(Uuid(<[u8; 16]>::try_from(bytes).ok()?))
+    }
+
+    /// `[dpa, dpa + rawsize - 1]` stored in `slot`, `None` inside when the kernel's
+    /// `__request_region` refuses it (inclusive end below the start), `None` outside when the
+    /// slot is not readable.
+    fn raw_span(&self, slot: u32) -> Option<Option<(u64, u64)>> {
+        let b = self.slot_bytes(slot)?;
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(
+                b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+            ))
+        };
+        let dpa = word(crate::label::raw::label_offset::DPA)?;
+        let rawsize = word(crate::label::raw::label_offset::RAWSIZE)?;
+        let end = dpa.wrapping_add(rawsize).wrapping_sub(1);
+        Some((end >= dpa).then_some((dpa, end)))
+    }
+
+    /// The label in `slot` if it is active.
+    fn active_label(&self, memo: &Active, slot: u32) -> Option<Label> {
+        if slot < memo.covered {
+            if !memo.get(slot) {
+                return None;
+            }
+            Label::read(self.slot_bytes(slot)?, self.version()).ok()
+        } else if self.is_free(slot) {
+            None
+        } else {
+            self.read_slot(slot).ok()
+        }
+    }
+
+    /// The active slots sorted by `key` then slot, when they all fit.
+    fn sorted_by<K: Ord>(&self, memo: &Active, key: impl Fn(u32) -> K) -> Option<Sorted> {
+        if self.current_info().nslot > memo.covered {
+            return None;
+        }
+        let mut sorted = Sorted {
+            slots: [0; SORT_MAX],
+            len: 0,
+        };
+        for slot in self.active_slots(memo) {
+            *sorted.slots.get_mut(sorted.len)? = u16::try_from(slot).ok()?;
+            sorted.len = sorted.len.saturating_add(1);
+        }
+        heapsort(sorted.slots.get_mut(..sorted.len)?, |s| {
+            (key(u32::from(s)), s)
+        });
+        Some(sorted)
+    }
+
+    fn uuid_run<'s>(
+        &self,
+        memo: &'s Active,
+        sorted: Option<&'s Sorted>,
+        uuid: Uuid,
+    ) -> UuidRun<'s, 'a> {
+        let pos = sorted.map_or(0, |s| {
+            // First position whose uuid is not below `uuid` (binary search).
+            let v = s.as_slice();
+            let (mut lo, mut hi) = (0usize, v.len());
+            while lo < hi {
+                let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+                let below = v
+                    .get(mid)
+                    .and_then(|&slot| self.raw_uuid(u32::from(slot)))
+                    .is_some_and(|u| u < uuid);
+                if below {
+                    lo = mid.saturating_add(1);
+                } else {
+                    hi = mid;
+                }
+            }
+            u32::try_from(lo).unwrap_or(u32::MAX)
+        });
+        UuidRun {
+            area: *self,
+            memo,
+            sorted,
+            uuid,
+            pos,
+        }
+    }
+
     /// `has_uuid_at_pos` for a region of one DIMM and position 0.
     fn has_uuid_at_pos0(
         &self,
         memo: &Active,
+        sorted: Option<&Sorted>,
         region: &Region,
         uuid: Uuid,
         cookie: Option<u64>,
     ) -> bool {
         let mut found_uuid = false;
-        for l in self.active(memo) {
-            if !cookie_matches(cookie, &l) || l.uuid != uuid || !type_matches(region, &l) {
+        for l in self.uuid_run(memo, sorted, uuid) {
+            if !cookie_matches(cookie, &l) || !type_matches(region, &l) {
                 continue;
             }
             if found_uuid {
@@ -299,21 +525,44 @@ impl LabelArea<'_> {
     /// `__request_region(start = dpa, n = rawsize)`, whose inclusive end `dpa + rawsize - 1`
     /// is computed in u64 and refused when it is below the start (an empty range at a
     /// non-zero `dpa`, or a wrapping one); a busy overlap with an earlier label is refused too.
-    /// Either fails the DIMM.
+    /// Either fails the DIMM, at the first label in slot order that is refused.
+    ///
+    /// With the labels sorted by start, a sweep finds whether anything is refused; only then
+    /// are pairs compared to name the label the kernel stops at.
     fn dpa_conflict(&self, memo: &Active) -> Option<u32> {
-        let span = |l: &Label| {
-            let end = l.dpa.wrapping_add(l.rawsize).wrapping_sub(1);
-            (end >= l.dpa).then_some((l.dpa, end))
-        };
-        for (i, a) in self.active(memo).enumerate() {
-            let Some((a_start, a_end)) = span(&a) else {
-                return Some(a.slot);
+        let start_of = |slot: u32| self.raw_span(slot).flatten().map_or(0, |(s, _)| s);
+        if let Some(sorted) = self.sorted_by(memo, start_of) {
+            let mut max_end: Option<u64> = None;
+            let mut trouble = false;
+            for &slot in sorted.as_slice() {
+                match self.raw_span(u32::from(slot)).flatten() {
+                    None => trouble = true,
+                    Some((start, end)) => {
+                        if max_end.is_some_and(|m| start <= m) {
+                            trouble = true;
+                        }
+                        max_end = Some(max_end.map_or(end, |m| m.max(end)));
+                    }
+                }
+                if trouble {
+                    break;
+                }
+            }
+            if !trouble {
+                return None;
+            }
+        }
+        for (i, a) in self.active_slots(memo).enumerate() {
+            let Some((a_start, a_end)) = self.raw_span(a).flatten() else {
+                return Some(a);
             };
-            let overlaps = self.active(memo).take(i).any(|b| {
-                span(&b).is_some_and(|(b_start, b_end)| a_start <= b_end && b_start <= a_end)
+            let overlaps = self.active_slots(memo).take(i).any(|b| {
+                self.raw_span(b)
+                    .flatten()
+                    .is_some_and(|(b_start, b_end)| a_start <= b_end && b_start <= a_end)
             });
             if overlaps {
-                return Some(a.slot);
+                return Some(a);
             }
         }
         None
@@ -334,6 +583,7 @@ impl LabelArea<'_> {
             ..Findings::default()
         };
         let memo = self.memo(&mut findings);
+        let by_uuid = self.sorted_by(&memo, |slot| self.raw_uuid(slot));
         for (i, l) in self.active(&memo).enumerate() {
             if l.flags & NSLABEL_FLAG_UPDATING != 0 {
                 findings.updating = findings.updating.saturating_add(1);
@@ -341,8 +591,19 @@ impl LabelArea<'_> {
             if l.nlabel != 1 || l.position != 0 {
                 findings.interleaved = findings.interleaved.saturating_add(1);
             }
-            if self.active(&memo).take(i).any(|e| e.uuid == l.uuid) {
+            if by_uuid.is_none() && self.active(&memo).take(i).any(|e| e.uuid == l.uuid) {
                 findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
+            }
+        }
+        if let Some(sorted) = &by_uuid {
+            // Labels sharing a uuid with an earlier one: all but the first of each run.
+            let v = sorted.as_slice();
+            for pair in v.windows(2) {
+                if let [a, b] = pair {
+                    if self.raw_uuid(u32::from(*a)) == self.raw_uuid(u32::from(*b)) {
+                        findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
+                    }
+                }
             }
         }
         let mut scan = Scan {
@@ -359,6 +620,7 @@ impl LabelArea<'_> {
             scan.failure = Some(f);
             scan
         };
+        let mut made_runs = RunSet([0; SORT_MAX / 64]);
         for l in self.active(&memo) {
             if let Some((start, size)) = region.dpa_range {
                 // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
@@ -368,8 +630,18 @@ impl LabelArea<'_> {
                     continue;
                 }
             }
-            let made = out.get(..scan.count).unwrap_or(&[]);
-            if made.iter().any(|n| n.uuid == l.uuid) {
+            // add_namespace_resource: a namespace of this uuid exists already. With the labels
+            // sorted, the uuid's run remembers it; otherwise the output is searched.
+            let run = self.uuid_run(&memo, by_uuid.as_ref(), l.uuid).pos;
+            let exists = match &by_uuid {
+                Some(_) => made_runs.get(run),
+                None => out
+                    .get(..scan.count)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|n| n.uuid == l.uuid),
+            };
+            if exists {
                 return fail(scan, RegionFailure::ConflictingExtents { uuid: l.uuid });
             }
             if region.isetcookie == Some(0) {
@@ -379,15 +651,16 @@ impl LabelArea<'_> {
                 scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
                 continue;
             }
-            let at_pos = self.has_uuid_at_pos0(&memo, region, l.uuid, region.isetcookie)
+            let sorted = by_uuid.as_ref();
+            let at_pos = self.has_uuid_at_pos0(&memo, sorted, region, l.uuid, region.isetcookie)
                 || region
                     .altcookie
-                    .is_some_and(|a| self.has_uuid_at_pos0(&memo, region, l.uuid, Some(a)));
+                    .is_some_and(|a| self.has_uuid_at_pos0(&memo, sorted, region, l.uuid, Some(a)));
             if !at_pos {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let Some(label0) = self.active(&memo).find(|e| e.uuid == l.uuid) else {
+            let Some(label0) = self.uuid_run(&memo, sorted, l.uuid).next() else {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             };
             if let Some((hw_start, size)) = region.dpa_range {
@@ -413,6 +686,7 @@ impl LabelArea<'_> {
             };
             *slot = Namespace::from(&label0);
             scan.count = scan.count.saturating_add(1);
+            made_runs.set(run);
         }
         scan
     }
