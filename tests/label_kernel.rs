@@ -301,3 +301,61 @@ fn claim_class_update_writes_like_the_kernel() {
     );
     assert_eq!(scan.count, 4);
 }
+
+/// The kernel's resize (s2 -> s3) as a plan, cut after every 8-byte store: the area always
+/// reads as the namespaces of s2 or those of s3 (the kernel's own before and after).
+#[test]
+fn power_cuts_during_the_kernels_resize() {
+    let s2 = area("s2-create-b");
+    let s3 = area("s3-resize-a");
+    let mut shrunk = alpha();
+    shrunk.rawsize = 100_663_296;
+    let plan = label::update(&LabelArea::parse(&s2).unwrap(), &shrunk).unwrap();
+    let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
+    // Two labels of 256 bytes and two index blocks of 256 bytes: 4 * 32 stores.
+    assert_eq!(stores, 128);
+    let (before, after) = (namespaces(&s2), namespaces(&s3));
+    for cut in 0..=stores {
+        let mut mem = s2.clone();
+        let mut left = cut;
+        let mut dev = Cut {
+            mem: &mut mem,
+            left: &mut left,
+        };
+        let _ = plan.apply(&s2, &mut dev);
+        let seen = namespaces(&mem);
+        assert!(seen == before || seen == after, "cut after {cut} stores");
+        if cut == stores {
+            assert_eq!(mem, s3);
+        }
+    }
+}
+
+/// Stores 8 bytes at a time until `left` runs out.
+struct Cut<'a> {
+    mem: &'a mut [u8],
+    left: &'a mut usize,
+}
+
+impl nvdimm_infoblock::io::ReadAt for Cut<'_> {
+    type Error = ();
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ()> {
+        let o = offset as usize;
+        buf.copy_from_slice(&self.mem[o..o + buf.len()]);
+        Ok(())
+    }
+}
+
+impl nvdimm_infoblock::io::WriteAt for Cut<'_> {
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), ()> {
+        for (i, chunk) in buf.chunks(8).enumerate() {
+            if *self.left == 0 {
+                return Err(());
+            }
+            *self.left -= 1;
+            let o = offset as usize + i * 8;
+            self.mem[o..o + chunk.len()].copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+}

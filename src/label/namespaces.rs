@@ -444,22 +444,25 @@ impl<'a> LabelArea<'a> {
     }
 
     /// The active slots sorted by `key` then slot, when they all fit.
-    fn sorted_by<K: Ord>(&self, memo: &Active, key: impl Fn(u32) -> K) -> Option<Sorted> {
+    /// Fills `buf` with the active slots sorted by `key` then slot; `false` when they do not
+    /// all fit (then `buf` is not sorted and must not be used).
+    fn sort_into<K: Ord>(&self, memo: &Active, buf: &mut Sorted, key: impl Fn(u32) -> K) -> bool {
+        buf.len = 0;
         if self.current_info().nslot > memo.covered {
-            return None;
+            return false;
         }
-        let mut sorted = Sorted {
-            slots: [0; SORT_MAX],
-            len: 0,
-        };
         for slot in self.active_slots(memo) {
-            *sorted.slots.get_mut(sorted.len)? = u16::try_from(slot).ok()?;
-            sorted.len = sorted.len.saturating_add(1);
+            let (Some(dst), Ok(value)) = (buf.slots.get_mut(buf.len), u16::try_from(slot)) else {
+                return false;
+            };
+            *dst = value;
+            buf.len = buf.len.saturating_add(1);
         }
-        heapsort(sorted.slots.get_mut(..sorted.len)?, |s| {
-            (key(u32::from(s)), s)
-        });
-        Some(sorted)
+        let Some(v) = buf.slots.get_mut(..buf.len) else {
+            return false;
+        };
+        heapsort(v, |s| (key(u32::from(s)), s));
+        true
     }
 
     fn uuid_run<'s>(
@@ -529,9 +532,10 @@ impl<'a> LabelArea<'a> {
     ///
     /// With the labels sorted by start, a sweep finds whether anything is refused; only then
     /// are pairs compared to name the label the kernel stops at.
-    fn dpa_conflict(&self, memo: &Active) -> Option<u32> {
+    fn dpa_conflict(&self, memo: &Active, buf: &mut Sorted) -> Option<u32> {
         let start_of = |slot: u32| self.raw_span(slot).flatten().map_or(0, |(s, _)| s);
-        if let Some(sorted) = self.sorted_by(memo, start_of) {
+        if self.sort_into(memo, buf, start_of) {
+            let sorted = &*buf;
             let mut max_end: Option<u64> = None;
             let mut trouble = false;
             for &slot in sorted.as_slice() {
@@ -583,7 +587,15 @@ impl<'a> LabelArea<'a> {
             ..Findings::default()
         };
         let memo = self.memo(&mut findings);
-        let by_uuid = self.sorted_by(&memo, |slot| self.raw_uuid(slot));
+        // One 2 KiB array serves both sorts: by DPA for the reservation check, then by uuid.
+        let mut buf = Sorted {
+            slots: [0; SORT_MAX],
+            len: 0,
+        };
+        let dpa_conflict = self.dpa_conflict(&memo, &mut buf);
+        let by_uuid = self
+            .sort_into(&memo, &mut buf, |slot| self.raw_uuid(slot))
+            .then_some(&buf);
         for (i, l) in self.active(&memo).enumerate() {
             if l.flags & NSLABEL_FLAG_UPDATING != 0 {
                 findings.updating = findings.updating.saturating_add(1);
@@ -595,7 +607,7 @@ impl<'a> LabelArea<'a> {
                 findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
             }
         }
-        if let Some(sorted) = &by_uuid {
+        if let Some(sorted) = by_uuid {
             // Labels sharing a uuid with an earlier one: all but the first of each run.
             let v = sorted.as_slice();
             for pair in v.windows(2) {
@@ -611,7 +623,7 @@ impl<'a> LabelArea<'a> {
             failure: None,
             findings,
         };
-        if let Some(slot) = self.dpa_conflict(&memo) {
+        if let Some(slot) = dpa_conflict {
             scan.failure = Some(RegionFailure::DpaConflict { slot });
             return scan;
         }
@@ -632,7 +644,7 @@ impl<'a> LabelArea<'a> {
             }
             // add_namespace_resource: a namespace of this uuid exists already. With the labels
             // sorted, the uuid's run remembers it; otherwise the output is searched.
-            let run = self.uuid_run(&memo, by_uuid.as_ref(), l.uuid).pos;
+            let run = self.uuid_run(&memo, by_uuid, l.uuid).pos;
             let exists = match &by_uuid {
                 Some(_) => made_runs.get(run),
                 None => out
@@ -651,7 +663,7 @@ impl<'a> LabelArea<'a> {
                 scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
                 continue;
             }
-            let sorted = by_uuid.as_ref();
+            let sorted = by_uuid;
             let at_pos = self.has_uuid_at_pos0(&memo, sorted, region, l.uuid, region.isetcookie)
                 || region
                     .altcookie
