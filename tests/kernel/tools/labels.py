@@ -131,6 +131,8 @@ def main():
     ap.add_argument("--fixture", default="")
     ap.add_argument("--size", type=int, default=(512 << 20) + AREA)
     ap.add_argument("--resume", default="", help="start at this step on the existing work.img")
+    ap.add_argument("--label-size", type=int, default=256, help="128: v1.1 index/labels")
+    ap.add_argument("--steps", default="", help="comma-separated subset of the steps")
     a = ap.parse_args()
     d = a.out
     os.makedirs(d, exist_ok=True)
@@ -144,14 +146,17 @@ def main():
             f.truncate(a.size)
         with open(work, "r+b") as f:
             f.seek(a.size - AREA)
-            f.write(lsa.init_area(AREA, 256))
+            f.write(lsa.init_area(AREA, a.label_size))
         snap = os.path.join(d, "s0-init.img")
         shutil.copy(work, snap)
-        record(d, a.fixture, "s0-init", snap, {"what": "empty index pair from lsa.py init, no guest action"})
+        record(d, a.fixture, "s0-init", snap, {"what": "empty index pair from lsa.py init, no guest action",
+                                               "init_label_size": a.label_size})
         os.unlink(snap)
     with open(os.path.join(HERE, "labels", "lib.sh")) as f:
         lib = f.read()
     steps = STEPS[STEPS.index(a.resume):] if a.resume else STEPS
+    if a.steps:
+        steps = [x for x in steps if x in a.steps.split(",")]
     for st in steps:
         with open(os.path.join(HERE, "labels", st + ".sh")) as f:
             body = f.read()
