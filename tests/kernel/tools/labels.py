@@ -133,6 +133,7 @@ def main():
     ap.add_argument("--resume", default="", help="start at this step on the existing work.img")
     ap.add_argument("--label-size", type=int, default=256, help="128: v1.1 index/labels")
     ap.add_argument("--steps", default="", help="comma-separated subset of the steps")
+    ap.add_argument("--kernel", default="default", help="kernel that runs the steps (run.sh -K)")
     a = ap.parse_args()
     d = a.out
     os.makedirs(d, exist_ok=True)
@@ -164,13 +165,13 @@ def main():
         sp = os.path.join(d, st + ".guest.sh")
         with open(sp, "w") as f:
             f.write(script)
-        rc, out, s = run([os.path.join(HARNESS, "run.sh"), "-v", "-J", "-w", "-L", "128K", "-a", sp, work])
+        rc, out, s = run([os.path.join(HARNESS, "run.sh"), "-v", "-J", "-w", "-K", a.kernel, "-L", "128K", "-a", sp, work])
         with open(os.path.join(d, st + ".create.out"), "w") as f:
             f.write(out)
         snap = os.path.join(d, st + ".img")
         subprocess.run(["cp", "--sparse=always", work, snap], check=True)
         extra = {"what": "guest action on the previous step's image", "harness_cmd":
-                 "run.sh -v -J -w -L 128K -a GUEST.sh IMAGE (default kernel)", "guest_script": script,
+                 "run.sh -v -J -w -K " + a.kernel + " -L 128K -a GUEST.sh IMAGE", "guest_script": script,
                  "create_rc": rc, "create_wall_s": s,
                  "guest_output": [l[len("NDH-ACTION "):] for l in out.splitlines() if l.startswith("NDH-ACTION ")],
                  "create_verdict": lines(out, "NDH-VERDICT"), "create_nd": lines(out, "NDH-ND "),
