@@ -741,7 +741,14 @@ where
     R::Error: std::fmt::Debug,
 {
     assert!(n.size >= 16 << 20);
-    assert_eq!(btt.sector_size, if btt.external_lbasize >= 4096 { 4096 } else { 512 });
+    assert_eq!(
+        btt.sector_size,
+        if btt.external_lbasize >= 4096 {
+            4096
+        } else {
+            512
+        }
+    );
     assert_eq!(btt.capacity(), btt.nlba * u64::from(btt.sector_size));
     let mut next = n.version.info_offset();
     let mut nlba = 0u64;
@@ -791,12 +798,20 @@ pub fn btt_parse(data: &[u8]) {
     let n = body.len().min(4096);
     info[..n].copy_from_slice(&body[..n]);
     let tail = body.get(4096..).unwrap_or(&[]);
-    let version = if flags & 1 != 0 { BttVersion::V2_0 } else { BttVersion::V1_1 };
+    let version = if flags & 1 != 0 {
+        BttVersion::V2_0
+    } else {
+        BttVersion::V1_1
+    };
     let sb = BttSb::mut_from_bytes(&mut info[..]).unwrap();
     if flags & 2 != 0 {
         sb.update_checksum();
     }
-    let uuid = if flags & 4 != 0 { sb.parent_uuid } else { Uuid::NIL };
+    let uuid = if flags & 4 != 0 {
+        sb.parent_uuid
+    } else {
+        Uuid::NIL
+    };
     let sb = sb.clone();
     let n = BttNamespace {
         size,
@@ -813,7 +828,10 @@ pub fn btt_parse(data: &[u8]) {
         Ok(btt) => {
             assert!(sb.has_signature());
             assert_eq!(sb.verify_checksum(), Ok(()));
-            assert_eq!((sb.version_major.get(), sb.version_minor.get()), (version.major(), version.minor()));
+            assert_eq!(
+                (sb.version_major.get(), sb.version_minor.get()),
+                (version.major(), version.minor())
+            );
             assert_eq!(btt.external_lbasize, sb.external_lbasize.get());
             let lbas = [0, btt.nlba.saturating_sub(1), btt.nlba];
             check_btt(&mut ns, &n, &btt, lbas);
@@ -821,7 +839,13 @@ pub fn btt_parse(data: &[u8]) {
         Err(BttError::Invalid(i)) => {
             let _ = format!("{i}");
             if !sb.has_signature() && size >= (16 << 20) + version.info_offset() {
-                assert!(matches!(i, nvdimm_infoblock::btt::error::Invalid::BadSignature { arena: 0, .. }), "{i}");
+                assert!(
+                    matches!(
+                        i,
+                        nvdimm_infoblock::btt::error::Invalid::BadSignature { arena: 0, .. }
+                    ),
+                    "{i}"
+                );
             }
         }
         Err(BttError::Io { offset, len, .. }) => {
@@ -901,7 +925,10 @@ pub fn btt_translate(data: &[u8]) {
             }
         })
         .collect();
-    let mut ns = Edited { base, edits: &edits };
+    let mut ns = Edited {
+        base,
+        edits: &edits,
+    };
     let Ok(mut reader) = BttReader::open(&mut ns, &n) else {
         return;
     };
@@ -923,7 +950,11 @@ pub fn btt_translate(data: &[u8]) {
             }
         }
         assert_eq!(t.state, t.entry.state());
-        let expect = if t.state == MapState::Identity { t.premap } else { t.entry.lba() };
+        let expect = if t.state == MapState::Identity {
+            t.premap
+        } else {
+            t.entry.lba()
+        };
         assert_eq!(t.postmap, expect);
         assert_eq!(t.data_offset.is_some(), t.postmap < 34_482);
         if let Some(off) = t.data_offset {

@@ -434,7 +434,7 @@ impl Arena {
     /// Reads flog lane `lane` (`btt_log_group_read`).
     ///
     /// # Errors
-    /// [`Invalid::LogLayoutMismatch`] never; [`Invalid::LbaOutOfRange`] when `lane >= nfree`
+    /// [`Invalid::LbaOutOfRange`] when `lane >= nfree`
     /// (with `lba` = lane, `nlba` = nfree); [`Error::Io`] when the read fails.
     pub fn read_log_group<R: ReadAt + ?Sized>(
         &self,

@@ -119,8 +119,9 @@ pub enum Invalid {
         /// Where the next area (or the arena's end) starts.
         limit: u64,
     },
-    /// The arena runs past the end of the namespace (the kernel's read fails with
-    /// `-EFAULT` and the device is refused), or its offsets overflow 64 bits.
+    /// The arena runs past the end of the namespace, or its offsets overflow 64 bits. When
+    /// `nextoff` leads past the end the kernel refuses the device (its next info-block read
+    /// fails); when the last arena's own areas do, it is structure the kernel assumes.
     ArenaPastEnd {
         /// Arena index.
         arena: u32,
@@ -274,7 +275,6 @@ impl Invalid {
                 | Self::ChecksumMismatch { .. }
                 | Self::VersionMismatch { .. }
                 | Self::ZeroLbasize { .. }
-                | Self::ArenaPastEnd { .. }
                 | Self::LogLayoutMismatch { .. }
                 | Self::UnknownLogLayout { .. }
                 | Self::LogSeq { .. }
