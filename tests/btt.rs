@@ -64,7 +64,10 @@ impl Sparse {
     }
 
     fn check(&self, offset: u64, len: usize) -> Result<(), SliceError> {
-        if offset.checked_add(len as u64).is_none_or(|e| e > self.size) {
+        if offset
+            .checked_add(len as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len,

@@ -68,7 +68,7 @@ impl ReadAt for Sparse {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
         if offset
             .checked_add(buf.len() as u64)
-            .is_none_or(|e| e > self.size)
+            .map_or(true, |e| e > self.size)
         {
             return Err(SliceError {
                 offset,
@@ -95,7 +95,7 @@ impl WriteAt for Sparse {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
         if offset
             .checked_add(buf.len() as u64)
-            .is_none_or(|e| e > self.size)
+            .map_or(true, |e| e > self.size)
         {
             return Err(SliceError {
                 offset,

@@ -710,7 +710,7 @@ impl ReadAt for Synthetic<'_> {
     type Error = SliceError;
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
         let end = offset.checked_add(buf.len() as u64);
-        if end.is_none_or(|e| e > self.size) {
+        if end.map_or(true, |e| e > self.size) {
             return Err(SliceError {
                 offset,
                 len: buf.len(),

@@ -227,7 +227,7 @@ mod btt {
         type Error = ();
         fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ()> {
             let len = u64::try_from(buf.len()).map_err(|_| ())?;
-            if offset.checked_add(len).is_none_or(|end| end > self.size) {
+            if offset.checked_add(len).map_or(true, |end| end > self.size) {
                 return Err(());
             }
             let n = u64::try_from(self.bytes.len()).map_err(|_| ())?;
