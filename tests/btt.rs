@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace};
+use nvdimm_infoblock::btt::arena::{walk, Btt, BttVersion, Namespace};
 use nvdimm_infoblock::btt::error::{Area, Error, Invalid};
 use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest, WriteRange};
 use nvdimm_infoblock::btt::raw::{

@@ -680,6 +680,22 @@ impl<R: ReadAt + ?Sized> Iterator for Arenas<'_, R> {
     }
 }
 
+/// The arena chain of a namespace, walked as [`Btt::open`] walks it but without the flog
+/// checks, so that a checker can look at every arena up to the first one that fails (that
+/// one is yielded as the error, and the walk ends).
+///
+/// # Errors
+/// [`Invalid::NamespaceTooSmall`] (nothing to walk).
+pub fn walk<'a, R: ReadAt + ?Sized>(
+    ns: &'a mut R,
+    namespace: &Namespace,
+) -> Result<Arenas<'a, R>, Invalid> {
+    Ok(Arenas {
+        ns,
+        walk: Walk::new(*namespace)?,
+    })
+}
+
 /// A BTT the kernel would attach: what `discover_arenas` and `btt_blk_init` leave behind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Btt {

@@ -61,8 +61,9 @@ pub enum Invalid {
         /// The version of the placement.
         expected: BttVersion,
     },
-    /// `external_lbasize` is 0 (`nvdimm_namespace_attach_btt`: "incomplete btt
-    /// configuration", `-ENODEV`).
+    /// `external_lbasize` is 0. In the first arena the kernel refuses the device
+    /// (`nvdimm_namespace_attach_btt`: "incomplete btt configuration", `-ENODEV`); in a later
+    /// one it is structure the kernel assumes.
     ZeroLbasize {
         /// Arena index.
         arena: u32,
@@ -265,6 +266,12 @@ impl fmt::Display for Area {
 impl Invalid {
     /// Whether the kernel itself refuses the device for this reason (true), or whether it is
     /// structure the kernel assumes without checking, or a request/LBA error (false).
+    ///
+    /// A refusal in the first arena's info block (signature, parent uuid, checksum, version)
+    /// means the kernel finds no BTT on the namespace (`nd_btt_probe` fails and the namespace
+    /// is probed for pfn/dax or used raw); any later refusal fails the `btt` device
+    /// ("Found corrupted metadata!", "Unable to deduce log/padding indices", "log
+    /// corruption").
     #[must_use]
     pub const fn kernel_refuses(&self) -> bool {
         matches!(
@@ -274,7 +281,7 @@ impl Invalid {
                 | Self::ParentUuidMismatch { .. }
                 | Self::ChecksumMismatch { .. }
                 | Self::VersionMismatch { .. }
-                | Self::ZeroLbasize { .. }
+                | Self::ZeroLbasize { arena: 0 }
                 | Self::LogLayoutMismatch { .. }
                 | Self::UnknownLogLayout { .. }
                 | Self::LogSeq { .. }
