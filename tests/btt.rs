@@ -761,6 +761,14 @@ fn several_arenas_read_and_a_bad_later_arena() {
         invalid(Btt::open(&mut img, &n)),
         Invalid::BadSignature { arena: 2, .. }
     ));
+    // A checker can still walk the arenas before it: two good ones, then the error, then end.
+    let walked: Vec<_> = walk(&mut img, &n).unwrap().collect();
+    assert_eq!(walked.len(), 3);
+    assert!(walked[0].is_ok() && walked[1].is_ok());
+    assert!(matches!(
+        walked[2],
+        Err(Error::Invalid(Invalid::BadSignature { arena: 2, .. }))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------
