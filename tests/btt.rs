@@ -851,3 +851,219 @@ proptest! {
         }
     }
 }
+
+/// Every reason: Display names its numbers; `kernel_refuses` says which ones the kernel
+/// checks itself (btt_devs.c nd_btt_arena_is_valid / nd_btt_version / __nd_btt_probe, btt.c
+/// log_set_indices / btt_log_get_old / nvdimm_namespace_attach_btt) and which are structure
+/// it assumes or request errors; the types are Copy + Eq + Hash.
+#[test]
+fn every_reason_displays_its_numbers() {
+    use std::collections::HashSet;
+    let cases: Vec<(Invalid, bool, &[&str])> = vec![
+        (
+            Invalid::NamespaceTooSmall {
+                size: 16777216,
+                min: 16781312,
+            },
+            true,
+            &["16777216", "16781312"],
+        ),
+        (
+            Invalid::BadSignature {
+                arena: 2,
+                found: *b"XTT_ARENA_INFO\0\0",
+            },
+            true,
+            &["arena 2", "XTT_ARENA_INFO"],
+        ),
+        (
+            Invalid::ParentUuidMismatch {
+                arena: 0,
+                found: Uuid([0x11; 16]),
+                expected: Uuid::NIL,
+            },
+            true,
+            &["11111111-1111", "00000000-0000"],
+        ),
+        (
+            Invalid::ChecksumMismatch {
+                arena: 1,
+                stored: 0xab,
+                computed: 0xcd,
+            },
+            true,
+            &["0x00000000000000ab", "0x00000000000000cd"],
+        ),
+        (
+            Invalid::VersionMismatch {
+                major: 1,
+                minor: 0,
+                expected: BttVersion::V2_0,
+            },
+            true,
+            &["1.0", "2.0"],
+        ),
+        (Invalid::ZeroLbasize { arena: 0 }, true, &["arena 0"]),
+        (Invalid::ZeroLbasize { arena: 3 }, false, &["arena 3"]),
+        (
+            Invalid::LbasizeMismatch {
+                arena: 1,
+                found: 520,
+                first: 512,
+            },
+            false,
+            &["520", "512"],
+        ),
+        (
+            Invalid::InternalLbasizeTooSmall {
+                arena: 0,
+                internal_lbasize: 512,
+                external_lbasize: 520,
+            },
+            false,
+            &["512", "520"],
+        ),
+        (
+            Invalid::NoFreeBlocks { arena: 4 },
+            false,
+            &["arena 4", "nfree"],
+        ),
+        (
+            Invalid::NlbaMismatch {
+                arena: 0,
+                internal_nlba: 10,
+                external_nlba: 7,
+                nfree: 256,
+            },
+            false,
+            &["10", "7", "256"],
+        ),
+        (
+            Invalid::AreaOverlap {
+                arena: 0,
+                area: Area::Map,
+                start: 0x1000,
+                len: 64,
+                limit: 0x1010,
+            },
+            false,
+            &["map", "0x1000", "64", "0x1010"],
+        ),
+        (
+            Invalid::ArenaPastEnd {
+                arena: 1,
+                infooff: 0x2000,
+                size: 99,
+                namespace_size: 100,
+            },
+            false,
+            &["0x2000", "99", "100"],
+        ),
+        (Invalid::TooManyArenas { max: 7 }, false, &["7"]),
+        (
+            Invalid::LogLayoutMismatch {
+                arena: 0,
+                lane: 9,
+                slot: 3,
+            },
+            true,
+            &["lane 9", "slot 3"],
+        ),
+        (
+            Invalid::UnknownLogLayout {
+                arena: 0,
+                index0: -1,
+                index1: 1,
+            },
+            true,
+            &["-1", "1"],
+        ),
+        (
+            Invalid::LogSeq {
+                arena: 0,
+                lane: 5,
+                seq0: 2,
+                seq1: 2,
+            },
+            true,
+            &["lane 5", "2 and 2"],
+        ),
+        (
+            Invalid::FlogLbaOutOfRange {
+                arena: 0,
+                lane: 1,
+                lba: 900,
+                external_nlba: 800,
+            },
+            false,
+            &["900", "800"],
+        ),
+        (
+            Invalid::TooManyRepairs { arena: 0, max: 256 },
+            false,
+            &["256"],
+        ),
+        (
+            Invalid::LbaOutOfRange { lba: 70, nlba: 69 },
+            false,
+            &["70", "69"],
+        ),
+        (
+            Invalid::MediaError {
+                lba: 8,
+                arena: 0,
+                postmap: 12,
+            },
+            false,
+            &["LBA 8", "block 12"],
+        ),
+        (
+            Invalid::PostmapOutOfRange {
+                lba: 9,
+                arena: 0,
+                postmap: 200000,
+                internal_nlba: 129992,
+            },
+            false,
+            &["200000", "129992"],
+        ),
+        (
+            Invalid::BufferSize {
+                len: 4096,
+                expected: 512,
+            },
+            false,
+            &["4096", "512"],
+        ),
+        (
+            Invalid::UnsupportedLbasize { lbasize: 1000 },
+            false,
+            &["1000"],
+        ),
+    ];
+    let mut seen = HashSet::new();
+    for (reason, refuses, words) in &cases {
+        let text = reason.to_string();
+        for w in *words {
+            assert!(text.contains(w), "{text:?} lacks {w:?}");
+        }
+        assert_eq!(reason.kernel_refuses(), *refuses, "{text}");
+        let copy = *reason;
+        assert!(seen.insert(copy), "duplicate case {text}");
+        let err: Error<SliceError> = Error::from(*reason);
+        assert_eq!(err.to_string(), text);
+        assert_eq!(err.invalid(), Some(reason));
+    }
+    let io: Error<SliceError> = Error::Io {
+        offset: 0x1000,
+        len: 8,
+        source: SliceError {
+            offset: 0x1000,
+            len: 8,
+            size: 16,
+        },
+    };
+    assert!(io.to_string().contains("0x1000"));
+    assert_eq!(io.invalid(), None);
+    let _: &dyn std::error::Error = &io;
+}
