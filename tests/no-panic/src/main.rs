@@ -208,7 +208,7 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
 mod btt {
     use core::hint::black_box;
 
-    use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace};
+    use nvdimm_infoblock::btt::arena::{walk, Btt, BttVersion, Namespace};
     use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest};
     use nvdimm_infoblock::btt::raw::{BttSb, MapEntry};
     use nvdimm_infoblock::btt::read::Reader;
@@ -267,6 +267,11 @@ mod btt {
         let mut ns = Repeat { bytes: head, size };
         if let Some(block) = head.get(..4096).and_then(BttSb::read_from) {
             score = score.wrapping_add(u64::from(block.verify_checksum().is_ok()));
+        }
+        if let Ok(arenas) = walk(&mut Repeat { bytes: head, size }, &namespace) {
+            for arena in arenas.take(4) {
+                score = score.wrapping_add(u64::from(black_box(&arena).is_ok()));
+            }
         }
         if let Ok(btt) = black_box(Btt::open(&mut ns, &namespace)) {
             score = score.wrapping_add(btt.capacity());
