@@ -761,6 +761,20 @@ fn several_arenas_read_and_a_bad_later_arena() {
         invalid(Btt::open(&mut img, &n)),
         Invalid::BadSignature { arena: 2, .. }
     ));
+    // A nextoff in arena 1 that wraps the kernel's u64 sum back to arena 0 (2^39 + x = 0 mod
+    // 2^64; discover_arenas would read arena 0 again, forever) is refused.
+    let mut sb = [0u8; 4096];
+    img.read_at(1 << 39, &mut sb).unwrap();
+    let info = BttSb::mut_from_bytes(&mut sb).unwrap();
+    info.nextoff.set(0u64.wrapping_sub(1 << 39));
+    info.update_checksum();
+    let mut looped = Sparse::new(size);
+    looped.pages = img.pages.clone();
+    looped.write_at(1 << 39, &sb).unwrap();
+    assert!(matches!(
+        invalid(Btt::open(&mut looped, &n)),
+        Invalid::ArenaPastEnd { arena: 1, .. }
+    ));
     // A checker can still walk the arenas before it: two good ones, then the error, then end.
     let walked: Vec<_> = walk(&mut img, &n).unwrap().collect();
     assert_eq!(walked.len(), 3);
@@ -813,6 +827,31 @@ proptest! {
             let _ = reader.read_lba(&mut img.as_slice(), lba, &mut buf);
         }
         let _ = Btt::open(&mut img.as_slice(), &Namespace { version: BttVersion::V2_0, ..n });
+    }
+
+    /// Whatever create makes, open finds: one arena per the solver, its nlba and capacity.
+    #[test]
+    fn create_then_open(mib in 16u64..40, extra in 0u64..4096, pick in 0usize..7, v2 in any::<bool>()) {
+        let lbasize = [512, 520, 528, 4096, 4104, 4160, 4224][pick];
+        let version = if v2 { BttVersion::V2_0 } else { BttVersion::V1_1 };
+        let size = (mib << 20) + extra * 4096;
+        let req = request(size, lbasize, version);
+        let mut img = vec![0u8; size as usize];
+        match create(&mut img.as_mut_slice(), &req) {
+            Ok(layout) => {
+                let n = Namespace { size, uuid: Uuid::NIL, version };
+                let btt = Btt::open(&mut img.as_slice(), &n).unwrap();
+                prop_assert_eq!(btt.nlba, layout.nlba());
+                prop_assert_eq!(btt.capacity(), layout.capacity());
+                prop_assert_eq!(btt.external_lbasize, lbasize);
+                prop_assert_eq!(btt.arena_count, 1);
+            }
+            Err(e) => {
+                // Only v1.1 in exactly 16 MiB is too small.
+                prop_assert!(!v2 && size < (16 << 20) + 4096, "{e:?}");
+                prop_assert!(img.iter().all(|&b| b == 0));
+            }
+        }
     }
 
     /// Chains of arenas with arbitrary nextoff values terminate.
