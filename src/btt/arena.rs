@@ -152,12 +152,11 @@ pub fn check_info(sb: &BttSb, arena: u32, namespace_uuid: &Uuid) -> Result<(), I
             expected: *namespace_uuid,
         });
     }
-    sb.verify_checksum()
-        .map_err(|(stored, computed)| Invalid::ChecksumMismatch {
-            arena,
-            stored,
-            computed,
-        })
+    sb.verify_checksum().map_err(|e| Invalid::ChecksumMismatch {
+        arena,
+        stored: e.stored,
+        computed: e.computed,
+    })
 }
 
 /// One arena as `parse_arena_meta` reads it, with every offset made a namespace offset.
