@@ -210,7 +210,9 @@ pub enum Invalid {
         /// Post-map block.
         postmap: u32,
     },
-    /// A map entry points past the arena's data blocks (`postmap >= internal_nlba`).
+    /// A map entry points past the arena's data blocks (`postmap >= internal_nlba`). The
+    /// kernel's read path does not check this and reads whatever lies there (its write path
+    /// refuses such an entry with `-EIO`); this crate refuses the read.
     PostmapOutOfRange {
         /// The LBA asked for.
         lba: u64,
