@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace};
+use nvdimm_infoblock::btt::arena::{walk, Btt, BttVersion, Namespace};
 use nvdimm_infoblock::btt::error::{Area, Error, Invalid};
 use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest, WriteRange};
 use nvdimm_infoblock::btt::raw::{
@@ -761,6 +761,28 @@ fn several_arenas_read_and_a_bad_later_arena() {
         invalid(Btt::open(&mut img, &n)),
         Invalid::BadSignature { arena: 2, .. }
     ));
+    // A nextoff in arena 1 that wraps the kernel's u64 sum back to arena 0 (2^39 + x = 0 mod
+    // 2^64; discover_arenas would read arena 0 again, forever) is refused.
+    let mut sb = [0u8; 4096];
+    img.read_at(1 << 39, &mut sb).unwrap();
+    let info = BttSb::mut_from_bytes(&mut sb).unwrap();
+    info.nextoff.set(0u64.wrapping_sub(1 << 39));
+    info.update_checksum();
+    let mut looped = Sparse::new(size);
+    looped.pages = img.pages.clone();
+    looped.write_at(1 << 39, &sb).unwrap();
+    assert!(matches!(
+        invalid(Btt::open(&mut looped, &n)),
+        Invalid::ArenaPastEnd { arena: 1, .. }
+    ));
+    // A checker can still walk the arenas before it: two good ones, then the error, then end.
+    let walked: Vec<_> = walk(&mut img, &n).unwrap().collect();
+    assert_eq!(walked.len(), 3);
+    assert!(walked[0].is_ok() && walked[1].is_ok());
+    assert!(matches!(
+        walked[2],
+        Err(Error::Invalid(Invalid::BadSignature { arena: 2, .. }))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -807,6 +829,31 @@ proptest! {
         let _ = Btt::open(&mut img.as_slice(), &Namespace { version: BttVersion::V2_0, ..n });
     }
 
+    /// Whatever create makes, open finds: one arena per the solver, its nlba and capacity.
+    #[test]
+    fn create_then_open(mib in 16u64..40, extra in 0u64..4096, pick in 0usize..7, v2 in any::<bool>()) {
+        let lbasize = [512, 520, 528, 4096, 4104, 4160, 4224][pick];
+        let version = if v2 { BttVersion::V2_0 } else { BttVersion::V1_1 };
+        let size = (mib << 20) + extra * 4096;
+        let req = request(size, lbasize, version);
+        let mut img = vec![0u8; size as usize];
+        match create(&mut img.as_mut_slice(), &req) {
+            Ok(layout) => {
+                let n = Namespace { size, uuid: Uuid::NIL, version };
+                let btt = Btt::open(&mut img.as_slice(), &n).unwrap();
+                prop_assert_eq!(btt.nlba, layout.nlba());
+                prop_assert_eq!(btt.capacity(), layout.capacity());
+                prop_assert_eq!(btt.external_lbasize, lbasize);
+                prop_assert_eq!(btt.arena_count, 1);
+            }
+            Err(e) => {
+                // Only v1.1 in exactly 16 MiB is too small.
+                prop_assert!(!v2 && size < (16 << 20) + 4096, "{e:?}");
+                prop_assert!(img.iter().all(|&b| b == 0));
+            }
+        }
+    }
+
     /// Chains of arenas with arbitrary nextoff values terminate.
     #[test]
     fn any_nextoff_terminates(nextoff in any::<u64>(), size_extra in 0u64..(1 << 26)) {
@@ -842,4 +889,220 @@ proptest! {
             }
         }
     }
+}
+
+/// Every reason: Display names its numbers; `kernel_refuses` says which ones the kernel
+/// checks itself (btt_devs.c nd_btt_arena_is_valid / nd_btt_version / __nd_btt_probe, btt.c
+/// log_set_indices / btt_log_get_old / nvdimm_namespace_attach_btt) and which are structure
+/// it assumes or request errors; the types are Copy + Eq + Hash.
+#[test]
+fn every_reason_displays_its_numbers() {
+    use std::collections::HashSet;
+    let cases: Vec<(Invalid, bool, &[&str])> = vec![
+        (
+            Invalid::NamespaceTooSmall {
+                size: 16777216,
+                min: 16781312,
+            },
+            true,
+            &["16777216", "16781312"],
+        ),
+        (
+            Invalid::BadSignature {
+                arena: 2,
+                found: *b"XTT_ARENA_INFO\0\0",
+            },
+            true,
+            &["arena 2", "XTT_ARENA_INFO"],
+        ),
+        (
+            Invalid::ParentUuidMismatch {
+                arena: 0,
+                found: Uuid([0x11; 16]),
+                expected: Uuid::NIL,
+            },
+            true,
+            &["11111111-1111", "00000000-0000"],
+        ),
+        (
+            Invalid::ChecksumMismatch {
+                arena: 1,
+                stored: 0xab,
+                computed: 0xcd,
+            },
+            true,
+            &["0x00000000000000ab", "0x00000000000000cd"],
+        ),
+        (
+            Invalid::VersionMismatch {
+                major: 1,
+                minor: 0,
+                expected: BttVersion::V2_0,
+            },
+            true,
+            &["1.0", "2.0"],
+        ),
+        (Invalid::ZeroLbasize { arena: 0 }, true, &["arena 0"]),
+        (Invalid::ZeroLbasize { arena: 3 }, false, &["arena 3"]),
+        (
+            Invalid::LbasizeMismatch {
+                arena: 1,
+                found: 520,
+                first: 512,
+            },
+            false,
+            &["520", "512"],
+        ),
+        (
+            Invalid::InternalLbasizeTooSmall {
+                arena: 0,
+                internal_lbasize: 512,
+                external_lbasize: 520,
+            },
+            false,
+            &["512", "520"],
+        ),
+        (
+            Invalid::NoFreeBlocks { arena: 4 },
+            false,
+            &["arena 4", "nfree"],
+        ),
+        (
+            Invalid::NlbaMismatch {
+                arena: 0,
+                internal_nlba: 10,
+                external_nlba: 7,
+                nfree: 256,
+            },
+            false,
+            &["10", "7", "256"],
+        ),
+        (
+            Invalid::AreaOverlap {
+                arena: 0,
+                area: Area::Map,
+                start: 0x1000,
+                len: 64,
+                limit: 0x1010,
+            },
+            false,
+            &["map", "0x1000", "64", "0x1010"],
+        ),
+        (
+            Invalid::ArenaPastEnd {
+                arena: 1,
+                infooff: 0x2000,
+                size: 99,
+                namespace_size: 100,
+            },
+            false,
+            &["0x2000", "99", "100"],
+        ),
+        (Invalid::TooManyArenas { max: 7 }, false, &["7"]),
+        (
+            Invalid::LogLayoutMismatch {
+                arena: 0,
+                lane: 9,
+                slot: 3,
+            },
+            true,
+            &["lane 9", "slot 3"],
+        ),
+        (
+            Invalid::UnknownLogLayout {
+                arena: 0,
+                index0: -1,
+                index1: 1,
+            },
+            true,
+            &["-1", "1"],
+        ),
+        (
+            Invalid::LogSeq {
+                arena: 0,
+                lane: 5,
+                seq0: 2,
+                seq1: 2,
+            },
+            true,
+            &["lane 5", "2 and 2"],
+        ),
+        (
+            Invalid::FlogLbaOutOfRange {
+                arena: 0,
+                lane: 1,
+                lba: 900,
+                external_nlba: 800,
+            },
+            false,
+            &["900", "800"],
+        ),
+        (
+            Invalid::TooManyRepairs { arena: 0, max: 256 },
+            false,
+            &["256"],
+        ),
+        (
+            Invalid::LbaOutOfRange { lba: 70, nlba: 69 },
+            false,
+            &["70", "69"],
+        ),
+        (
+            Invalid::MediaError {
+                lba: 8,
+                arena: 0,
+                postmap: 12,
+            },
+            false,
+            &["LBA 8", "block 12"],
+        ),
+        (
+            Invalid::PostmapOutOfRange {
+                lba: 9,
+                arena: 0,
+                postmap: 200000,
+                internal_nlba: 129992,
+            },
+            false,
+            &["200000", "129992"],
+        ),
+        (
+            Invalid::BufferSize {
+                len: 4096,
+                expected: 512,
+            },
+            false,
+            &["4096", "512"],
+        ),
+        (
+            Invalid::UnsupportedLbasize { lbasize: 1000 },
+            false,
+            &["1000"],
+        ),
+    ];
+    let mut seen = HashSet::new();
+    for (reason, refuses, words) in &cases {
+        let text = reason.to_string();
+        for w in *words {
+            assert!(text.contains(w), "{text:?} lacks {w:?}");
+        }
+        assert_eq!(reason.kernel_refuses(), *refuses, "{text}");
+        let copy = *reason;
+        assert!(seen.insert(copy), "duplicate case {text}");
+        let err: Error<SliceError> = Error::from(*reason);
+        assert_eq!(err.to_string(), text);
+        assert_eq!(err.invalid(), Some(reason));
+    }
+    let io: Error<SliceError> = Error::Io {
+        offset: 0x1000,
+        len: 8,
+        source: SliceError {
+            offset: 0x1000,
+            len: 8,
+            size: 16,
+        },
+    };
+    assert!(io.to_string().contains("0x1000"));
+    assert_eq!(io.invalid(), None);
+    let _: &dyn std::error::Error = &io;
 }
