@@ -784,6 +784,122 @@ impl WriteAt for Torn<'_> {
             self.budget -= 1;
             let o = offset as usize + i * 8;
             self.mem[o..o + chunk.len()].copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// The namespaces a reader sees, by uuid: (uuid, dpa, rawsize, name).
+fn label_view(area: &[u8]) -> Vec<(Uuid, u64, u64, [u8; 64])> {
+    let parsed = LabelArea::parse(area).expect("a written area stays readable");
+    let mut out = [LabelNamespace::EMPTY; 64];
+    let region = Region {
+        isetcookie: Some(LABEL_COOKIE),
+        ..Region::default()
+    };
+    let scan = parsed.namespaces(&region, &mut out);
+    assert_eq!(scan.failure, None);
+    let mut v: Vec<_> = out[..scan.count]
+        .iter()
+        .map(|n| (n.uuid, n.dpa, n.rawsize, n.name))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `[version/style, size choice, (op, id, dpa, size, cut)…]`: an area initialised by the
+/// library, then adds, updates and removes of namespaces `id` (uuid = 16 × id) at
+/// `dpa`/`size` in MiB. After every accepted change the area reads as the model (a map of
+/// uuid to range) says; a refused change is refused for the model's reason; a power cut
+/// after `cut` 8-byte stores leaves the state before or after the change.
+pub fn label_update(data: &[u8]) {
+    let (Some(&mode), Some(&size)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let version = if mode & 1 == 0 {
+        LabelVersion::V1_1
+    } else {
+        LabelVersion::V1_2
+    };
+    let style = if mode & 2 == 0 {
+        InitStyle::Kernel
+    } else {
+        InitStyle::Ndctl
+    };
+    let len = [1024usize, 2048, 4096, 16384, 131072][usize::from(size % 5)];
+    let mut area = vec![0u8; len];
+    nslabel::init(len, version, style)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
+    let mut model: Vec<(Uuid, u64, u64, [u8; 64])> = Vec::new();
+    assert_eq!(label_view(&area), model);
+    for op in data[2..].chunks_exact(5) {
+        let id = op[1] % 8;
+        let uuid = Uuid([id; 16]);
+        let dpa = u64::from(op[2]) << 20;
+        let rawsize = (u64::from(op[3] % 16) + 1) << 20;
+        let name = format!("n{}", op[3]);
+        let new = NewLabel::new(uuid, &name, dpa, rawsize, LABEL_COOKIE).unwrap();
+        let parsed = LabelArea::parse(&area).unwrap();
+        let exists = model.iter().any(|m| m.0 == uuid);
+        let overlaps = model
+            .iter()
+            .any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
+        let (result, mut want): (Result<Plan, UpdateError>, _) = match op[0] % 3 {
+            0 => (nslabel::add(&parsed, &new), model.clone()),
+            1 => (nslabel::update(&parsed, &new), model.clone()),
+            _ => (nslabel::remove(&parsed, uuid), model.clone()),
+        };
+        want.retain(|m| m.0 != uuid);
+        if op[0] % 3 != 2 {
+            want.push((uuid, dpa, rawsize, new.name));
+            want.sort();
+        }
+        let plan = match result {
+            Ok(plan) => plan,
+            Err(UpdateError::AlreadyExists { .. }) => {
+                assert!(exists && op[0] % 3 == 0);
+                continue;
+            }
+            Err(UpdateError::NotFound { .. }) => {
+                assert!(!exists && op[0] % 3 != 0);
+                continue;
+            }
+            Err(UpdateError::DpaOverlap { .. }) => {
+                assert!(overlaps);
+                continue;
+            }
+            Err(UpdateError::NoFreeSlot { .. } | UpdateError::TooManyChanges) => continue,
+            Err(e) => panic!("unexpected refusal {e}"),
+        };
+        assert!(
+            op[0] % 3 == 2 || !overlaps,
+            "an overlapping range was accepted"
+        );
+        let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
+        let budget = usize::from(op[4]) * stores / 255;
+        let mut torn = area.clone();
+        let cut = plan.apply(
+            &area,
+            &mut Torn {
+                mem: &mut torn,
+                budget,
+            },
+        );
+        let seen = label_view(&torn);
+        assert!(
+            seen == model || seen == want,
+            "cut after {budget}/{stores} stores"
+        );
+        assert_eq!(cut.is_ok(), budget == stores);
+        plan.apply_in_place(&mut area).unwrap();
+        model = want;
+        assert_eq!(label_view(&area), model);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // BTT (src/btt/): discovery and translation over a namespace built from the input.
 
 use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace as BttNamespace};
@@ -791,7 +907,7 @@ use nvdimm_infoblock::btt::error::Error as BttError;
 use nvdimm_infoblock::btt::layout::{create as btt_create, LayoutRequest as BttRequest};
 use nvdimm_infoblock::btt::raw::{BttSb, MapState};
 use nvdimm_infoblock::btt::read::Reader as BttReader;
-use nvdimm_infoblock::io::{ReadAt, SliceError};
+use nvdimm_infoblock::io::SliceError;
 use zerocopy::FromBytes;
 
 /// A namespace of `size` bytes that holds `info` at `info_at` and, everywhere else, the
@@ -993,113 +1109,6 @@ impl ReadAt for Edited<'_> {
     }
 }
 
-/// The namespaces a reader sees, by uuid: (uuid, dpa, rawsize, name).
-fn label_view(area: &[u8]) -> Vec<(Uuid, u64, u64, [u8; 64])> {
-    let parsed = LabelArea::parse(area).expect("a written area stays readable");
-    let mut out = [LabelNamespace::EMPTY; 64];
-    let region = Region {
-        isetcookie: Some(LABEL_COOKIE),
-        ..Region::default()
-    };
-    let scan = parsed.namespaces(&region, &mut out);
-    assert_eq!(scan.failure, None);
-    let mut v: Vec<_> = out[..scan.count]
-        .iter()
-        .map(|n| (n.uuid, n.dpa, n.rawsize, n.name))
-        .collect();
-    v.sort();
-    v
-}
-
-/// `[version/style, size choice, (op, id, dpa, size, cut)…]`: an area initialised by the
-/// library, then adds, updates and removes of namespaces `id` (uuid = 16 × id) at
-/// `dpa`/`size` in MiB. After every accepted change the area reads as the model (a map of
-/// uuid to range) says; a refused change is refused for the model's reason; a power cut
-/// after `cut` 8-byte stores leaves the state before or after the change.
-pub fn label_update(data: &[u8]) {
-    let (Some(&mode), Some(&size)) = (data.first(), data.get(1)) else {
-        return;
-    };
-    let version = if mode & 1 == 0 {
-        LabelVersion::V1_1
-    } else {
-        LabelVersion::V1_2
-    };
-    let style = if mode & 2 == 0 {
-        InitStyle::Kernel
-    } else {
-        InitStyle::Ndctl
-    };
-    let len = [1024usize, 2048, 4096, 16384, 131072][usize::from(size % 5)];
-    let mut area = vec![0u8; len];
-    nslabel::init(len, version, style)
-        .unwrap()
-        .apply_in_place(&mut area)
-        .unwrap();
-    let mut model: Vec<(Uuid, u64, u64, [u8; 64])> = Vec::new();
-    assert_eq!(label_view(&area), model);
-    for op in data[2..].chunks_exact(5) {
-        let id = op[1] % 8;
-        let uuid = Uuid([id; 16]);
-        let dpa = u64::from(op[2]) << 20;
-        let rawsize = (u64::from(op[3] % 16) + 1) << 20;
-        let name = format!("n{}", op[3]);
-        let new = NewLabel::new(uuid, &name, dpa, rawsize, LABEL_COOKIE).unwrap();
-        let parsed = LabelArea::parse(&area).unwrap();
-        let exists = model.iter().any(|m| m.0 == uuid);
-        let overlaps = model
-            .iter()
-            .any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
-        let (result, mut want): (Result<Plan, UpdateError>, _) = match op[0] % 3 {
-            0 => (nslabel::add(&parsed, &new), model.clone()),
-            1 => (nslabel::update(&parsed, &new), model.clone()),
-            _ => (nslabel::remove(&parsed, uuid), model.clone()),
-        };
-        want.retain(|m| m.0 != uuid);
-        if op[0] % 3 != 2 {
-            want.push((uuid, dpa, rawsize, new.name));
-            want.sort();
-        }
-        let plan = match result {
-            Ok(plan) => plan,
-            Err(UpdateError::AlreadyExists { .. }) => {
-                assert!(exists && op[0] % 3 == 0);
-                continue;
-            }
-            Err(UpdateError::NotFound { .. }) => {
-                assert!(!exists && op[0] % 3 != 0);
-                continue;
-            }
-            Err(UpdateError::DpaOverlap { .. }) => {
-                assert!(overlaps);
-                continue;
-            }
-            Err(UpdateError::NoFreeSlot { .. } | UpdateError::TooManyChanges) => continue,
-            Err(e) => panic!("unexpected refusal {e}"),
-        };
-        assert!(
-            op[0] % 3 == 2 || !overlaps,
-            "an overlapping range was accepted"
-        );
-        let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
-        let budget = usize::from(op[4]) * stores / 255;
-        let mut torn = area.clone();
-        let cut = plan.apply(
-            &area,
-            &mut Torn {
-                mem: &mut torn,
-                budget,
-            },
-        );
-        let seen = label_view(&torn);
-        assert!(
-            seen == model || seen == want,
-            "cut after {budget}/{stores} stores"
-        );
-        assert_eq!(cut.is_ok(), budget == stores);
-        plan.apply_in_place(&mut area).unwrap();
-        model = want;
-        assert_eq!(label_view(&area), model);
 /// `btt_translate`: `[lba u64]` then 5-byte edits `[which u8][index u16][value u8]` of the
 /// template's map (which even: byte `index` of the first 64 KiB of the map) or flog (which
 /// odd: byte `index` of the 16 KiB flog), as `(mapoff|logoff) + index % len`. Properties:
