@@ -87,9 +87,12 @@
 extern crate std;
 
 mod arith;
+pub mod btt;
 mod checksum;
 pub mod io;
+pub mod label;
 pub mod pfn;
+pub mod probe;
 mod uuid;
 
 pub use checksum::nd_fletcher64;

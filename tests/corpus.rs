@@ -8,7 +8,6 @@
 //!   expectation is derived from the patch description in bad/results.json (field = value,
 //!   checksum fix / keep / flipcsum) and the base block's ndctl JSON, not from the crate.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use nvdimm_infoblock::{
@@ -16,6 +15,9 @@ use nvdimm_infoblock::{
     Signature, Uuid,
 };
 use serde_json::Value;
+
+#[path = "support/mod.rs"]
+mod support;
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/ndctl")
@@ -57,34 +59,6 @@ const NDCTL_KEYS: [&str; 14] = [
     "page_struct_size",
 ];
 
-/// The block's stored values in ndctl's JSON form (numbers raw, `mode` as a signed 32-bit
-/// integer, the signature up to its first NUL, the version as "major.minor").
-fn stored_as_ndctl_json(block: &InfoBlock, file: &str) -> BTreeMap<&'static str, Value> {
-    let mode = i32::from_le_bytes(block.mode.get().to_le_bytes());
-    BTreeMap::from([
-        ("file", Value::from(file)),
-        (
-            "signature",
-            Value::from(block.signature.as_str().expect("ASCII signature")),
-        ),
-        ("uuid", Value::from(block.uuid.to_string())),
-        ("parent_uuid", Value::from(block.parent_uuid.to_string())),
-        ("flags", Value::from(block.flags.get())),
-        ("version", Value::from(block.version().to_string())),
-        ("dataoff", Value::from(block.dataoff.get())),
-        ("npfns", Value::from(block.npfns.get())),
-        ("mode", Value::from(mode)),
-        ("start_pad", Value::from(block.start_pad.get())),
-        ("end_trunc", Value::from(block.end_trunc.get())),
-        ("align", Value::from(block.align.get())),
-        ("page_size", Value::from(block.page_size.get())),
-        (
-            "page_struct_size",
-            Value::from(block.page_struct_size.get()),
-        ),
-    ])
-}
-
 fn assert_matches_ndctl(block: &InfoBlock, ndctl: &Value, what: &str) {
     let obj = ndctl.as_object().unwrap();
     let keys: Vec<&str> = obj.keys().map(String::as_str).collect();
@@ -93,10 +67,8 @@ fn assert_matches_ndctl(block: &InfoBlock, ndctl: &Value, what: &str) {
     let mut got = keys.clone();
     got.sort_unstable();
     assert_eq!(got, want, "{what}: ndctl's keys");
-    let file = obj["file"].as_str().unwrap();
-    let ours = stored_as_ndctl_json(block, file);
-    for key in NDCTL_KEYS {
-        assert_eq!(ours[key], obj[key], "{what}: {key}");
+    for (key, ours) in support::stored_as_ndctl_json(block) {
+        assert_eq!(ours, obj[key], "{what}: {key}");
     }
 }
 

@@ -114,26 +114,7 @@ fn info_from_ndctl(o: &Value) -> PfnInfo {
 fn compare_fields(block: &InfoBlock, o: &Value, what: &str) {
     let keys: Vec<&String> = o.as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 14, "{what}: ndctl printed {keys:?}");
-    let mode = i32::from_le_bytes(block.mode.get().to_le_bytes());
-    let expect: [(&str, Value); 13] = [
-        ("signature", Value::from(block.signature.as_str().unwrap())),
-        ("uuid", Value::from(block.uuid.to_string())),
-        ("parent_uuid", Value::from(block.parent_uuid.to_string())),
-        ("flags", Value::from(block.flags.get())),
-        ("version", Value::from(block.version().to_string())),
-        ("dataoff", Value::from(block.dataoff.get())),
-        ("npfns", Value::from(block.npfns.get())),
-        ("mode", Value::from(mode)),
-        ("start_pad", Value::from(block.start_pad.get())),
-        ("end_trunc", Value::from(block.end_trunc.get())),
-        ("align", Value::from(block.align.get())),
-        ("page_size", Value::from(block.page_size.get())),
-        (
-            "page_struct_size",
-            Value::from(block.page_struct_size.get()),
-        ),
-    ];
-    for (key, ours) in expect {
+    for (key, ours) in support::stored_as_ndctl_json(block) {
         assert_eq!(ours, o[key], "{what}: {key}");
     }
 }

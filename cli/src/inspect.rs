@@ -12,16 +12,16 @@
 
 use std::fmt::Write as _;
 use std::io::Read;
-use std::process::ExitCode;
 
 use nvdimm_infoblock::{
     DefaultedFields, DeviceKind, Dialect, DialectChoice, InfoBlock, ParseError, ParseOptions,
     PfnInfo, Signature, Version,
 };
+use serde::Serialize;
 
-use crate::args::{parse_size, Args, UsageError};
-use crate::json::Json;
-use crate::CmdResult;
+use crate::args::parse_size;
+use crate::image::io_text;
+use crate::{output, Ctx, Failure};
 
 /// The sample namespace head inspected when no PATH is given: `ndctl write-infoblock` output for
 /// a 1 GiB fsdax namespace, align 2 MiB, with a parent uuid (tests/data/ndctl, ndctl 76.1).
@@ -29,33 +29,75 @@ pub const SAMPLE: &[u8] = include_bytes!("../../tests/data/ndctl/fsdax-1G-a2M-pa
 /// How the sample is named in reports.
 pub const SAMPLE_NAME: &str = "<sample: fsdax-1G-a2M-parent.bin>";
 
-pub const HELP: &str = "\
-usage: infoblock inspect [PATH...] [--json] [--page-size N] [--dialect auto|upstream|2019]
-
+/// The long help of `inspect` (`infoblock inspect --help`).
+pub const LONG_ABOUT: &str = "\
 Decodes the nd_pfn/nd_dax info-block of each PATH and explains every field.
-PATH is a bare 4096-byte block, or a namespace head / whole namespace image / block
-device of at least 8192 bytes (only the first 8 KiB are read; the block is at byte 4096).
-`-` reads standard input. Without PATH, inspects the embedded sample: ndctl 76.1's
+
+PATH is a bare 4096-byte block, or a namespace head / whole namespace image / block device of
+at least 8192 bytes (only the first 8 KiB are read; the block is at byte 4096). `-` reads
+standard input. Without PATH, inspects the embedded sample: ndctl 76.1's
   ndctl write-infoblock -c -s 1G -m fsdax -a 2M -p aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee \\
         -u 11111111-2222-4333-8444-555555555555
-(tests/data/ndctl/fsdax-1G-a2M-parent.bin).
+(tests/data/ndctl/fsdax-1G-a2M-parent.bin).";
 
-options:
-  --json            print a JSON array, one object per block, with the keys and value
-                    types of `ndctl read-infoblock -j` (stored values), plus checksum_ok
-                    and, in the 2019 min_version dialect, min_version
-  --page-size N     the reader's page size for blocks older than v1.4 (default 4096)
-  --dialect D       auto (default): minor 3 with non-zero bytes 88..90 is the 2019
-                    min_version proposal; upstream: never; 2019: always for minor 3
+const AFTER_HELP: &str = "\
+exit codes: 0 every block usable (signature and checksum ok); 1 some block unusable (bad
+checksum or no info-block signature; every block is still reported); 2 a usage or I/O error
+(the other PATHs are still reported). A non-zero exit prints one line on stderr.";
 
-exit codes: 0 every block usable (signature and checksum ok), 1 some block unusable
-(bad checksum or no info-block signature), 2 usage or I/O error";
+/// How bytes 88..90 of a minor-3 block are read (`--dialect`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum DialectArg {
+    /// Minor 3 with non-zero bytes 88..90 is the 2019 min_version proposal.
+    #[default]
+    Auto,
+    /// Never the 2019 dialect.
+    Upstream,
+    /// Always the 2019 dialect for minor 3.
+    #[value(name = "2019", alias = "min-version", alias = "2019-min-version")]
+    V2019,
+}
 
-/// Options of one run.
-#[derive(Debug)]
-struct Options {
-    json: bool,
-    parse: ParseOptions,
+impl From<DialectArg> for DialectChoice {
+    fn from(d: DialectArg) -> Self {
+        match d {
+            DialectArg::Auto => Self::Auto,
+            DialectArg::Upstream => Self::Upstream,
+            DialectArg::V2019 => Self::MinVersion2019,
+        }
+    }
+}
+
+/// Arguments of `infoblock inspect`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct InspectArgs {
+    /// Blocks, namespace heads, images or block devices; `-` for stdin; none: the sample.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// Print a JSON array, one object per block, with the keys and value types of `ndctl
+    /// read-infoblock -j` (stored values), plus checksum_ok and, in the 2019 dialect,
+    /// min_version.
+    #[arg(long)]
+    pub json: bool,
+    /// The reader's page size for blocks older than v1.4 (a power of two, 4K to 2G).
+    #[arg(long, value_name = "N", value_parser = parse_page_size, default_value = "4096")]
+    pub page_size: u32,
+    /// How bytes 88..90 of a minor-3 block are read.
+    #[arg(long, value_name = "DIALECT", value_enum, default_value_t)]
+    pub dialect: DialectArg,
+}
+
+impl Default for InspectArgs {
+    /// `inspect` with no argument (what `infoblock` alone runs): the sample, as text.
+    fn default() -> Self {
+        Self {
+            paths: Vec::new(),
+            json: false,
+            page_size: ParseOptions::DEFAULT.page_size,
+            dialect: DialectArg::Auto,
+        }
+    }
 }
 
 /// What was read from one PATH.
@@ -67,89 +109,78 @@ struct Input {
     bytes: Vec<u8>,
 }
 
-/// Runs `inspect` with the arguments after the command name.
-pub fn run(argv: Vec<String>) -> CmdResult {
-    let mut args = Args::new(argv);
-    if args.flag("-h") || args.flag("--help") {
-        println!("{HELP}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let json = args.flag("--json");
-    let mut parse = ParseOptions::DEFAULT;
-    if let Some(text) = args.value("--page-size")? {
-        parse.page_size = parse_page_size(&text)?;
-    }
-    if let Some(text) = args.value("--dialect")? {
-        parse.dialect = match text.as_str() {
-            "auto" => DialectChoice::Auto,
-            "upstream" => DialectChoice::Upstream,
-            "2019" | "min-version" | "2019-min-version" => DialectChoice::MinVersion2019,
-            other => {
-                return Err(UsageError(format!(
-                    "inspect: unknown dialect {other:?} (expected auto, upstream or 2019)"
-                )))
-            }
-        };
-    }
-    // `-x` options are not allowed either (only `-` alone, meaning stdin).
-    let paths = args.finish()?;
-    if let Some(bad) = paths.iter().find(|p| p.starts_with('-') && p.len() > 1) {
-        return Err(UsageError(format!("inspect: unknown option {bad}")));
-    }
-    let options = Options { json, parse };
+/// Runs `inspect`.
+pub fn run(args: InspectArgs, _ctx: &Ctx) -> Result<(), Failure> {
+    let parse = ParseOptions {
+        page_size: args.page_size,
+        dialect: args.dialect.into(),
+        ..ParseOptions::DEFAULT
+    };
 
-    let mut io_error = false;
+    let mut io_errors = Vec::new();
     let mut inputs = Vec::new();
-    if paths.is_empty() {
+    if args.paths.is_empty() {
         inputs.push(Input {
             name: SAMPLE_NAME.to_owned(),
             bytes: SAMPLE.to_vec(),
         });
     }
-    for path in &paths {
+    for path in &args.paths {
         match read_input(path) {
             Ok(input) => inputs.push(input),
-            Err(message) => {
-                eprintln!("infoblock: inspect: {message}");
-                io_error = true;
-            }
+            Err(message) => io_errors.push(message),
         }
     }
 
     let reports: Vec<Report> = inputs
         .iter()
-        .map(|input| Report::new(input, &options.parse))
+        .map(|input| Report::new(input, &parse))
         .collect();
-    if options.json {
-        let array = Json::Arr(reports.iter().map(Report::json).collect());
-        println!("{}", array.pretty());
+    if args.json {
+        let objects: Vec<BlockJson> = reports.iter().map(Report::json).collect();
+        output::json(&objects)?;
     } else {
         let mut out = String::new();
         for (i, report) in reports.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            report.human(&mut out, &options.parse);
+            report.human(&mut out, &parse);
         }
-        print!("{out}");
+        output::text(&out);
     }
-    let code = if io_error {
-        2
-    } else if reports.iter().any(|r| !r.usable()) {
-        1
-    } else {
-        0
+    let unusable: Vec<String> = reports
+        .iter()
+        .filter_map(|r| r.unusable_reason().map(|why| format!("{} ({why})", r.name)))
+        .collect();
+    let unusable_text = match unusable.len() {
+        0 => None,
+        1 => Some(format!("unusable block: {}", unusable[0])),
+        n if n <= 3 => Some(format!("{n} unusable blocks: {}", unusable.join(", "))),
+        n => Some(format!(
+            "{n} unusable blocks: {}, and {} more",
+            unusable[..3].join(", "),
+            n - 3
+        )),
     };
-    Ok(ExitCode::from(code))
+    if !io_errors.is_empty() {
+        let mut line = format!("inspect: {}", io_errors.join("; "));
+        if let Some(u) = unusable_text {
+            line += &format!("; also {u}");
+        }
+        return Err(Failure::usage(line));
+    }
+    match unusable_text {
+        Some(u) => Err(Failure::negative(format!("inspect: {u}"))),
+        None => Ok(()),
+    }
 }
 
-fn parse_page_size(text: &str) -> Result<u32, UsageError> {
+fn parse_page_size(text: &str) -> Result<u32, String> {
     let n = parse_size(text)?;
     match u32::try_from(n) {
         Ok(v) if v.is_power_of_two() && v >= 4096 => Ok(v),
-        _ => Err(UsageError(format!(
-            "inspect: --page-size {text:?} must be a power of two from 4K to 2G"
-        ))),
+        _ => Err("must be a power of two from 4K to 2G".to_owned()),
     }
 }
 
@@ -191,13 +222,28 @@ fn read_input(path: &str) -> Result<Input, String> {
     }
 }
 
-/// An `io::Error` without the "(os error N)" suffix.
-fn io_text(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
-    }
+/// The ndctl `read-infoblock -j` object (stored values, ndctl's key order) plus our keys.
+#[derive(Debug, Serialize)]
+struct BlockJson {
+    file: String,
+    signature: String,
+    uuid: String,
+    parent_uuid: String,
+    flags: u32,
+    version: String,
+    dataoff: u64,
+    npfns: u64,
+    mode: i32,
+    start_pad: u32,
+    end_trunc: u32,
+    align: u32,
+    page_size: u32,
+    page_struct_size: u16,
+    checksum_ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    min_version: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// Everything known about one block.
@@ -252,40 +298,43 @@ impl Report {
         self.stored == self.computed
     }
 
-    fn usable(&self) -> bool {
-        self.info.is_ok() && self.checksum_ok()
+    /// Why the block is unusable, or `None` when it is usable.
+    fn unusable_reason(&self) -> Option<&'static str> {
+        if self.info.is_err() {
+            Some("no pfn/dax info-block signature")
+        } else if !self.checksum_ok() {
+            Some("checksum mismatch")
+        } else {
+            None
+        }
     }
 
     /// The ndctl `read-infoblock -j` object (stored values) plus our keys.
-    fn json(&self) -> Json {
+    fn json(&self) -> BlockJson {
         let b = &self.block;
-        let mut o = Json::obj()
-            .with("file", self.name.as_str())
-            .with("signature", signature_text(b.signature))
-            .with("uuid", b.uuid.to_string())
-            .with("parent_uuid", b.parent_uuid.to_string())
-            .with("flags", b.flags.get())
-            .with("version", b.version().to_string())
-            .with("dataoff", b.dataoff.get())
-            .with("npfns", b.npfns.get())
-            .with("mode", i32::from_le_bytes(b.mode.get().to_le_bytes()))
-            .with("start_pad", b.start_pad.get())
-            .with("end_trunc", b.end_trunc.get())
-            .with("align", b.align.get())
-            .with("page_size", b.page_size.get())
-            .with("page_struct_size", b.page_struct_size.get())
-            .with("checksum_ok", self.checksum_ok());
-        match &self.info {
-            Ok(info) => {
-                if let Some(m) = info.min_version {
-                    o.set("min_version", m);
-                }
-            }
-            Err(e) => {
-                o.set("error", e.to_string());
-            }
+        let (min_version, error) = match &self.info {
+            Ok(info) => (info.min_version, None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        BlockJson {
+            file: self.name.clone(),
+            signature: signature_text(b.signature),
+            uuid: b.uuid.to_string(),
+            parent_uuid: b.parent_uuid.to_string(),
+            flags: b.flags.get(),
+            version: b.version().to_string(),
+            dataoff: b.dataoff.get(),
+            npfns: b.npfns.get(),
+            mode: i32::from_le_bytes(b.mode.get().to_le_bytes()),
+            start_pad: b.start_pad.get(),
+            end_trunc: b.end_trunc.get(),
+            align: b.align.get(),
+            page_size: b.page_size.get(),
+            page_struct_size: b.page_struct_size.get(),
+            checksum_ok: self.checksum_ok(),
+            min_version,
+            error,
         }
-        o
     }
 
     fn human(&self, out: &mut String, options: &ParseOptions) {

@@ -3,194 +3,219 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom};
 use std::os::unix::fs::FileExt as _;
-use std::process::ExitCode;
 
 use nvdimm_infoblock::layout::{
-    min_size_for_usable, solve, Collisions, Layout, LayoutRequest, Padding,
+    min_size_for_usable, solve, Collisions, DataoffReading, Layout, LayoutRequest, Padding,
 };
 use nvdimm_infoblock::{parse, DeviceKind, Mode, ParseOptions, Platform, Profile, Uuid, Version};
+use serde::Serialize;
 use zerocopy::IntoBytes as _;
 
-use crate::args::{parse_kernel, parse_size, parse_uuid, Args, UsageError};
-use crate::json::Json;
-use crate::CmdResult;
+use crate::args::{parse_kernel, parse_platform, parse_size, parse_uuid};
+use crate::image::io_text;
+use crate::{output, Ctx, Failure};
+
+const PLAN_AFTER_HELP: &str = "\
+Sizes and addresses: decimal, 0x hex, or with a K/M/G/T suffix.
+Exit codes: 0 the layout is valid; 1 the kernel would refuse it (one line on stderr says
+why); 2 a usage error.";
+
+const CREATE_AFTER_HELP: &str = "\
+Writes the 4096-byte block at offset 4096 of PATH and changes no other byte.
+Exit codes: 0 written; 1 the layout is invalid; 2 a usage or I/O error, a file shorter than
+the namespace, or a valid block already there (without --force). One line on stderr.";
+
+/// `--mode`: the device kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    /// nd_pfn: a /dev/pmemN block device with struct pages.
+    #[default]
+    Fsdax,
+    /// nd_dax: a /dev/daxX.Y character device.
+    Devdax,
+}
+
+/// `--map`: where the memmap lives.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MapArg {
+    /// In the namespace, between the block and dataoff (mode 2, PMEM).
+    #[default]
+    Dev,
+    /// In system RAM (mode 1, RAM).
+    Mem,
+}
 
 /// The options `plan` and `create` share.
-struct Plan {
-    request: LayoutRequest,
-    size: Option<u64>,
-    usable: Option<u64>,
-    granule: Option<u64>,
-    json: bool,
+#[derive(Debug, clap::Args)]
+pub struct PlanOpts {
+    /// The namespace size (create: default the file size).
+    #[arg(long, value_name = "S", value_parser = parse_size)]
+    pub size: Option<u64>,
+    /// The requested alignment (default: the profile's, the PMD size).
+    #[arg(long, value_name = "A", value_parser = parse_size)]
+    pub align: Option<u64>,
+    /// fsdax or devdax.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t)]
+    pub mode: KindArg,
+    /// dev (memmap in the namespace) or mem (memmap in RAM).
+    #[arg(long, value_name = "MAP", value_enum, default_value_t)]
+    pub map: MapArg,
+    /// The namespace's physical start.
+    #[arg(long, value_name = "ADDR", value_parser = parse_size, default_value = "0")]
+    pub ns_start: u64,
+    /// The kernel: a release (6.12, 6.1, 5.4, 4.19, ...) or newest.
+    #[arg(long, value_name = "PROFILE", value_parser = parse_kernel)]
+    pub kernel: Option<Profile>,
+    /// The platform: x86_64, ppc64-hash, ppc64-radix, arm64-4k, arm64-64k.
+    #[arg(long, value_name = "NAME", value_parser = parse_platform)]
+    pub platform: Option<Platform>,
+    /// Find the smallest namespace size with at least N usable bytes.
+    #[arg(long, value_name = "N", value_parser = parse_size, conflicts_with = "size")]
+    pub usable: Option<u64>,
+    /// With --usable: the size granule (default: the page size).
+    #[arg(long, value_name = "G", value_parser = parse_size, requires = "usable")]
+    pub granule: Option<u64>,
+    /// The first section is shared with System RAM or another region (4.6-5.2 pad it).
+    #[arg(long, conflicts_with_all = ["start_pad", "end_trunc"])]
+    pub start_collides: bool,
+    /// The last section is shared (4.6-5.2 truncate it).
+    #[arg(long, conflicts_with_all = ["start_pad", "end_trunc"])]
+    pub end_collides: bool,
+    /// Explicit start_pad (instead of the era's policy).
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub start_pad: Option<u64>,
+    /// Explicit end_trunc (instead of the era's policy).
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub end_trunc: Option<u64>,
+    /// Print a JSON object (keys in docs/cli.md).
+    #[arg(long)]
+    pub json: bool,
 }
 
-fn usage(text: impl Into<String>) -> UsageError {
-    UsageError(text.into())
+/// Arguments of `infoblock plan`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = PLAN_AFTER_HELP)]
+pub struct PlanArgs {
+    /// The layout options.
+    #[command(flatten)]
+    pub plan: PlanOpts,
 }
 
-fn parse_platform(name: &str) -> Result<Platform, UsageError> {
-    Platform::ALL
-        .into_iter()
-        .find(|p| p.name == name)
-        .ok_or_else(|| {
-            let names: Vec<&str> = Platform::ALL.iter().map(|p| p.name).collect();
-            usage(format!(
-                "unknown platform {name:?} (expected one of {})",
-                names.join(", ")
-            ))
-        })
+/// Arguments of `infoblock create`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = CREATE_AFTER_HELP)]
+pub struct CreateArgs {
+    /// The namespace image or device to write the block into (at offset 4096).
+    #[arg(value_name = "PATH")]
+    pub path: String,
+    /// The layout options.
+    #[command(flatten)]
+    pub plan: PlanOpts,
+    /// The block's uuid (default: a random v4 uuid).
+    #[arg(long, value_name = "U", value_parser = parse_uuid)]
+    pub uuid: Option<Uuid>,
+    /// The parent (namespace) uuid (default: nil, label-less).
+    #[arg(long, value_name = "U", value_parser = parse_uuid)]
+    pub parent_uuid: Option<Uuid>,
+    /// The version to write, 1.0 .. 1.4 (default: the kernel profile's).
+    #[arg(long, value_name = "V", value_parser = parse_version)]
+    pub version: Option<Version>,
+    /// Overwrite a valid block already at offset 4096.
+    #[arg(long)]
+    pub force: bool,
 }
 
-fn parse_plan(args: &mut Args) -> Result<Plan, UsageError> {
-    let size = args.value("--size")?.map(|s| parse_size(&s)).transpose()?;
-    let align = args.value("--align")?.map(|s| parse_size(&s)).transpose()?;
-    let kind = match args.value("--mode")?.as_deref() {
-        None | Some("fsdax") => DeviceKind::Fsdax,
-        Some("devdax") => DeviceKind::Devdax,
-        Some(other) => return Err(usage(format!("--mode {other:?}: expected fsdax or devdax"))),
-    };
-    let mode = match args.value("--map")?.as_deref() {
-        None | Some("dev") => Mode::PMEM,
-        Some("mem") => Mode::RAM,
-        Some(other) => return Err(usage(format!("--map {other:?}: expected dev or mem"))),
-    };
-    let ns_start = args
-        .value("--ns-start")?
-        .map(|s| parse_size(&s))
-        .transpose()?
-        .unwrap_or(0);
-    let mut profile = match args.value("--kernel")? {
-        Some(k) => parse_kernel(&k)?,
-        None => Profile::NEWEST_X86_64,
-    };
-    if let Some(name) = args.value("--platform")? {
-        profile = Profile::new(profile.era, parse_platform(&name)?);
-    }
-    let collisions = Collisions {
-        start: args.flag("--start-collides"),
-        end: args.flag("--end-collides"),
-    };
-    let start_pad = args
-        .value("--start-pad")?
-        .map(|s| parse_size(&s))
-        .transpose()?;
-    let end_trunc = args
-        .value("--end-trunc")?
-        .map(|s| parse_size(&s))
-        .transpose()?;
-    let padding = match (start_pad, end_trunc) {
-        (None, None) => Padding::Policy(collisions),
-        (sp, et) => {
-            if collisions != Collisions::default() {
-                return Err(usage(
-                    "--start-pad/--end-trunc and --start-collides/--end-collides exclude each other",
-                ));
-            }
-            Padding::Explicit {
+impl PlanOpts {
+    fn request(&self) -> LayoutRequest {
+        let kind = match self.mode {
+            KindArg::Fsdax => DeviceKind::Fsdax,
+            KindArg::Devdax => DeviceKind::Devdax,
+        };
+        let mode = match self.map {
+            MapArg::Dev => Mode::PMEM,
+            MapArg::Mem => Mode::RAM,
+        };
+        let mut profile = self.kernel.unwrap_or(Profile::NEWEST_X86_64);
+        if let Some(platform) = self.platform {
+            profile = Profile::new(profile.era, platform);
+        }
+        let padding = match (self.start_pad, self.end_trunc) {
+            (None, None) => Padding::Policy(Collisions {
+                start: self.start_collides,
+                end: self.end_collides,
+            }),
+            (sp, et) => Padding::Explicit {
                 start_pad: sp.unwrap_or(0),
                 end_trunc: et.unwrap_or(0),
-            }
-        }
-    };
-    let usable = args
-        .value("--usable")?
-        .map(|s| parse_size(&s))
-        .transpose()?;
-    let granule = args
-        .value("--granule")?
-        .map(|s| parse_size(&s))
-        .transpose()?;
-    if usable.is_some() && size.is_some() {
-        return Err(usage("give either --size or --usable, not both"));
+            },
+        };
+        LayoutRequest::new(profile, self.size.unwrap_or(0), kind, mode)
+            .with_start(self.ns_start)
+            .with_align(self.align)
+            .with_padding(padding)
     }
-    if granule.is_some() && usable.is_none() {
-        return Err(usage("--granule only applies with --usable"));
-    }
-    let json = args.flag("--json");
-    let request = LayoutRequest::new(profile, size.unwrap_or(0), kind, mode)
-        .with_start(ns_start)
-        .with_align(align)
-        .with_padding(padding);
-    Ok(Plan {
-        request,
-        size,
-        usable,
-        granule,
-        json,
-    })
 }
 
 /// Solves the plan: the layout for `--size` (or `default_size`), or the smallest for
-/// `--usable`. `Err(Ok(code))` is a refusal already reported.
-fn solve_plan(
-    plan: &Plan,
-    default_size: Option<u64>,
-) -> Result<Result<Layout, String>, UsageError> {
+/// `--usable`. A refusal is exit 1 with the solver's reason.
+fn solve_plan(plan: &PlanOpts, default_size: Option<u64>) -> Result<Layout, Failure> {
+    let request = plan.request();
+    if plan.granule.is_some() && plan.usable.is_none() {
+        // clap's `requires` is not checked when --size (which conflicts with --usable) is given.
+        return Err(Failure::usage("plan: --granule only applies with --usable"));
+    }
     if let Some(n) = plan.usable {
-        let granule = plan
-            .granule
-            .unwrap_or(plan.request.profile.platform.page_size);
-        return Ok(min_size_for_usable(&plan.request, n, granule)
-            .map_err(|e| format!("no namespace size gives {n} usable bytes: {e}")));
+        let granule = plan.granule.unwrap_or(request.profile.platform.page_size);
+        return min_size_for_usable(&request, n, granule).map_err(|e| {
+            Failure::negative(format!("no namespace size gives {n} usable bytes: {e}"))
+        });
     }
     let size = plan
         .size
         .or(default_size)
-        .ok_or_else(|| usage("--size is required (or --usable N)"))?;
-    let request = plan.request.with_size(size);
-    Ok(solve(&request).map_err(|e| format!("invalid layout: {e}")))
+        .ok_or_else(|| Failure::usage("plan: --size is required (or --usable N)"))?;
+    solve(&request.with_size(size)).map_err(|e| Failure::negative(format!("invalid layout: {e}")))
 }
 
 /// `infoblock plan`: prints the layout the kernel would write, and what it would expose.
-pub fn plan(mut args: Args) -> CmdResult {
-    let plan = parse_plan(&mut args)?;
-    let rest = args.finish()?;
-    if !rest.is_empty() {
-        return Err(usage(format!(
-            "plan takes no positional argument ({rest:?})"
-        )));
-    }
-    let layout = match solve_plan(&plan, None)? {
-        Ok(layout) => layout,
-        Err(message) => {
-            eprintln!("infoblock: {message}");
-            return Ok(ExitCode::from(1));
-        }
-    };
+pub fn plan(args: PlanArgs, _ctx: &Ctx) -> Result<(), Failure> {
+    let plan = args.plan;
+    let layout = solve_plan(&plan, None)?;
     if plan.json {
-        let mut j = layout_json(&layout);
-        if let Some(n) = plan.usable {
-            j.set("usable_requested", n);
-        }
-        println!("{}", j.pretty());
+        output::json(&PlanJson {
+            layout: LayoutJson::new(&layout),
+            usable_requested: plan.usable,
+        })?;
     } else {
+        let mut out = String::new();
         if let Some(n) = plan.usable {
-            println!(
-                "{:<18}{} ({}) for at least {} usable bytes",
+            out += &format!(
+                "{:<18}{} ({}) for at least {} usable bytes\n",
                 "ns_size needed",
                 hex(layout.request.ns_size),
                 human(layout.request.ns_size),
                 n
             );
         }
-        print!("{}", layout_text(&layout));
+        out += &layout_text(&layout);
+        output::text(&out);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
-fn parse_version(text: &str) -> Result<Version, UsageError> {
-    let err = || usage(format!("invalid --version {text:?} (expected 1.0 .. 1.4)"));
+fn parse_version(text: &str) -> Result<Version, String> {
+    let err = || format!("invalid version {text:?} (expected 1.0 .. 1.4)");
     let (major, minor) = text.split_once('.').ok_or_else(err)?;
     let major: u16 = major.parse().map_err(|_| err())?;
     let minor: u16 = minor.parse().map_err(|_| err())?;
     Ok(Version::new(major, minor))
 }
 
-fn random_uuid() -> Result<Uuid, UsageError> {
+fn random_uuid() -> Result<Uuid, Failure> {
     let mut b = [0u8; 16];
     File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut b))
-        .map_err(|e| usage(format!("cannot read /dev/urandom: {e}")))?;
+        .map_err(|e| Failure::usage(format!("cannot read /dev/urandom: {}", io_text(&e))))?;
     // RFC 4122 version 4, variant 1 (as libuuid's uuid_generate_random).
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
@@ -198,102 +223,75 @@ fn random_uuid() -> Result<Uuid, UsageError> {
 }
 
 /// `infoblock create PATH`: writes the block at offset 4096 of PATH, and nothing else.
-pub fn create(mut args: Args) -> CmdResult {
-    let plan = parse_plan(&mut args)?;
-    let uuid = args.value("--uuid")?.map(|u| parse_uuid(&u)).transpose()?;
-    let parent = args
-        .value("--parent-uuid")?
-        .map(|u| parse_uuid(&u))
-        .transpose()?
-        .unwrap_or(Uuid::NIL);
-    let version = args
-        .value("--version")?
-        .map(|v| parse_version(&v))
-        .transpose()?;
-    let force = args.flag("--force");
-    let rest = args.finish()?;
-    let [path] = rest.as_slice() else {
-        return Err(usage("create needs exactly one PATH"));
-    };
+pub fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
+    let path = &args.path;
+    let parent = args.parent_uuid.unwrap_or(Uuid::NIL);
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .open(path)
-        .map_err(|e| usage(format!("cannot open {path}: {e}")))?;
+        .map_err(|e| Failure::usage(format!("cannot open {path}: {}", io_text(&e))))?;
     // The size by seeking to the end: right for regular files and block devices (whose
     // metadata length is 0).
     let file_len = (&file)
         .seek(SeekFrom::End(0))
-        .map_err(|e| usage(format!("cannot find the size of {path}: {e}")))?;
-    let layout = match solve_plan(&plan, Some(file_len))? {
-        Ok(layout) => layout,
-        Err(message) => {
-            eprintln!("infoblock: {message}");
-            return Ok(ExitCode::from(1));
-        }
-    };
+        .map_err(|e| Failure::usage(format!("cannot find the size of {path}: {}", io_text(&e))))?;
+    let layout = solve_plan(&args.plan, Some(file_len))?;
     let ns_size = layout.request.ns_size;
     if file_len < ns_size {
-        return Err(usage(format!(
+        return Err(Failure::usage(format!(
             "{path} is {file_len} bytes, shorter than the namespace size {ns_size}"
         )));
     }
     let mut existing = [0u8; 4096];
     if file.read_exact_at(&mut existing, 4096).is_ok()
         && parse(&existing, &ParseOptions::DEFAULT).is_ok()
-        && !force
+        && !args.force
     {
         let sig = String::from_utf8_lossy(&existing[..15]).into_owned();
-        return Err(usage(format!(
+        return Err(Failure::usage(format!(
             "{path} already holds a valid {sig} info-block at 4096 (use --force to overwrite)"
         )));
     }
-    let uuid = match uuid {
+    let uuid = match args.uuid {
         Some(u) => u,
         None => random_uuid()?,
     };
-    let info = match version {
+    let info = match args.version {
         None => layout.to_info(uuid, parent),
-        Some(v) => match layout.to_info_with_version(uuid, parent, v) {
-            Ok(info) => info,
-            Err(e) => {
-                eprintln!("infoblock: invalid layout: {e}");
-                return Ok(ExitCode::from(1));
-            }
-        },
+        Some(v) => layout
+            .to_info_with_version(uuid, parent, v)
+            .map_err(|e| Failure::negative(format!("invalid layout: {e}")))?,
     };
     let block = info
         .to_block()
-        .map_err(|e| usage(format!("cannot build the block: {e}")))?;
+        .map_err(|e| Failure::usage(format!("cannot build the block: {e}")))?;
     file.write_all_at(block.as_bytes(), 4096)
         .and_then(|()| file.sync_data())
-        .map_err(|e| usage(format!("cannot write {path}: {e}")))?;
-    if plan.json {
-        let mut j = layout_json(&layout);
+        .map_err(|e| Failure::usage(format!("cannot write {path}: {}", io_text(&e))))?;
+    if args.plan.json {
+        let mut layout_json = LayoutJson::new(&layout);
         // The version written may be older than the layout's (--version).
-        if let Json::Obj(fields) = &mut j {
-            for (key, value) in fields.iter_mut() {
-                if key == "version" {
-                    *value = Json::from(info.version.to_string());
-                }
-            }
-        }
-        j.set("path", path.as_str())
-            .set("uuid", uuid.to_string())
-            .set("parent_uuid", parent.to_string())
-            .set("checksum", format!("{:#018x}", block.checksum.get()));
-        println!("{}", j.pretty());
+        layout_json.version = info.version.to_string();
+        output::json(&CreateJson {
+            layout: layout_json,
+            path: path.clone(),
+            uuid: uuid.to_string(),
+            parent_uuid: parent.to_string(),
+            checksum: format!("{:#018x}", block.checksum.get()),
+        })?;
     } else {
-        println!(
-            "wrote {} v{} info-block at offset 4096 of {path}",
+        let mut out = format!(
+            "wrote {} v{} info-block at offset 4096 of {path}\n",
             info.kind.signature().as_str().unwrap_or("?"),
             info.version
         );
-        println!("{:<18}{uuid}", "uuid");
-        println!("{:<18}{parent}", "parent_uuid");
-        print!("{}", layout_text(&layout));
+        out += &format!("{:<18}{uuid}\n", "uuid");
+        out += &format!("{:<18}{parent}\n", "parent_uuid");
+        out += &layout_text(&layout);
+        output::text(&out);
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn hex(n: u64) -> String {
@@ -456,47 +454,119 @@ pub fn layout_text(l: &Layout) -> String {
     out
 }
 
-/// The layout as a JSON object (keys documented in docs/cli.md).
-pub fn layout_json(l: &Layout) -> Json {
-    let r = &l.request;
-    let reading = |j: &mut Json, prefix: &str, rd: &nvdimm_infoblock::layout::DataoffReading| {
-        j.set(&format!("{prefix}_dataoff_base"), rd.dataoff_base)
-            .set(&format!("{prefix}_data_start"), rd.data_start)
-            .set(&format!("{prefix}_map_base"), rd.map_base)
-            .set(&format!("{prefix}_map_offset"), rd.map_offset)
-            .set(&format!("{prefix}_dax_start"), rd.dax_start)
-            .set(&format!("{prefix}_dax_misdirect"), rd.dax_misdirect())
-            .set(&format!("{prefix}_dax_outside_map"), rd.dax_outside_map());
-    };
-    let mut j = Json::obj()
-        .with("profile", r.profile.name().to_string())
-        .with("platform", r.profile.platform.name)
-        .with("ns_start", r.ns_start)
-        .with("ns_size", r.ns_size)
-        .with("kind", r.kind.name())
-        .with("map", r.mode.map_name())
-        .with("mode", r.mode.0)
-        .with("requested_align", requested_align(l))
-        .with("align", l.align)
-        .with("effective_align", l.effective_align)
-        .with("version", l.version.to_string())
-        .with("dataoff", l.dataoff)
-        .with("npfns", l.npfns)
-        .with("npfns_unit", l.npfns_unit())
-        .with("start_pad", l.start_pad)
-        .with("end_trunc", l.end_trunc)
-        .with("page_size", l.page_size)
-        .with("page_struct_size", l.page_struct_size)
-        .with("memmap_start", l.memmap.map(|m| m.start))
-        .with("memmap_end", l.memmap.map(|m| m.end))
-        .with("memmap_bytes", l.memmap_bytes)
-        .with("data_start", l.data.start)
-        .with("data_end", l.data.end)
-        .with("dev_size", l.dev_size)
-        .with("dev_resource", l.dev_resource)
-        .with("blk_bytes", l.blk_bytes)
-        .with("below_claim_minimum", l.below_claim_minimum);
-    reading(&mut j, "legacy", &l.legacy);
-    reading(&mut j, "v2019", &l.v2019);
-    j
+/// The layout as a JSON object (keys documented in docs/cli.md, in this order).
+#[derive(Debug, Serialize)]
+pub struct LayoutJson {
+    profile: String,
+    platform: String,
+    ns_start: u64,
+    ns_size: u64,
+    kind: String,
+    map: Option<String>,
+    mode: u32,
+    requested_align: u64,
+    align: u32,
+    effective_align: u64,
+    version: String,
+    dataoff: u64,
+    npfns: u64,
+    npfns_unit: u64,
+    start_pad: u32,
+    end_trunc: u32,
+    page_size: u32,
+    page_struct_size: u16,
+    memmap_start: Option<u64>,
+    memmap_end: Option<u64>,
+    memmap_bytes: u64,
+    data_start: u64,
+    data_end: u64,
+    dev_size: u64,
+    dev_resource: u64,
+    blk_bytes: Option<u64>,
+    below_claim_minimum: bool,
+    legacy_dataoff_base: u64,
+    legacy_data_start: u64,
+    legacy_map_base: u64,
+    legacy_map_offset: Option<u64>,
+    legacy_dax_start: Option<u64>,
+    legacy_dax_misdirect: Option<u64>,
+    legacy_dax_outside_map: bool,
+    v2019_dataoff_base: u64,
+    v2019_data_start: u64,
+    v2019_map_base: u64,
+    v2019_map_offset: Option<u64>,
+    v2019_dax_start: Option<u64>,
+    v2019_dax_misdirect: Option<u64>,
+    v2019_dax_outside_map: bool,
+}
+
+impl LayoutJson {
+    /// The object of `l`.
+    pub fn new(l: &Layout) -> Self {
+        let r = &l.request;
+        let (lg, v9): (&DataoffReading, &DataoffReading) = (&l.legacy, &l.v2019);
+        Self {
+            profile: r.profile.name().to_string(),
+            platform: r.profile.platform.name.to_owned(),
+            ns_start: r.ns_start,
+            ns_size: r.ns_size,
+            kind: r.kind.name().to_owned(),
+            map: r.mode.map_name().map(str::to_owned),
+            mode: r.mode.0,
+            requested_align: requested_align(l),
+            align: l.align,
+            effective_align: l.effective_align,
+            version: l.version.to_string(),
+            dataoff: l.dataoff,
+            npfns: l.npfns,
+            npfns_unit: l.npfns_unit(),
+            start_pad: l.start_pad,
+            end_trunc: l.end_trunc,
+            page_size: l.page_size,
+            page_struct_size: l.page_struct_size,
+            memmap_start: l.memmap.map(|m| m.start),
+            memmap_end: l.memmap.map(|m| m.end),
+            memmap_bytes: l.memmap_bytes,
+            data_start: l.data.start,
+            data_end: l.data.end,
+            dev_size: l.dev_size,
+            dev_resource: l.dev_resource,
+            blk_bytes: l.blk_bytes,
+            below_claim_minimum: l.below_claim_minimum,
+            legacy_dataoff_base: lg.dataoff_base,
+            legacy_data_start: lg.data_start,
+            legacy_map_base: lg.map_base,
+            legacy_map_offset: lg.map_offset,
+            legacy_dax_start: lg.dax_start,
+            legacy_dax_misdirect: lg.dax_misdirect(),
+            legacy_dax_outside_map: lg.dax_outside_map(),
+            v2019_dataoff_base: v9.dataoff_base,
+            v2019_data_start: v9.data_start,
+            v2019_map_base: v9.map_base,
+            v2019_map_offset: v9.map_offset,
+            v2019_dax_start: v9.dax_start,
+            v2019_dax_misdirect: v9.dax_misdirect(),
+            v2019_dax_outside_map: v9.dax_outside_map(),
+        }
+    }
+}
+
+/// `plan --json`: the layout, and `usable_requested` with `--usable`.
+#[derive(Debug, Serialize)]
+struct PlanJson {
+    #[serde(flatten)]
+    layout: LayoutJson,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usable_requested: Option<u64>,
+}
+
+/// `create --json`: the layout, then what was written.
+#[derive(Debug, Serialize)]
+struct CreateJson {
+    #[serde(flatten)]
+    layout: LayoutJson,
+    path: String,
+    uuid: String,
+    parent_uuid: String,
+    checksum: String,
 }

@@ -338,7 +338,7 @@ fn accepted_input_sizes() {
     assert!(stdout(&o).contains("bare 4096-byte info-block"));
     // A whole image: only the first 8 KiB matter, whatever follows.
     let mut image = head.clone();
-    image.extend(std::iter::repeat(0xee).take(3 << 20));
+    image.extend(std::iter::repeat_n(0xee, 3 << 20));
     let big = TempFile::new(TMP, &image);
     let o = run_path(&["inspect", "--json"], &big.0);
     assert_eq!(code(&o), 0, "{}", stderr(&o));

@@ -420,8 +420,8 @@ fn plan_json_keys() {
     want.sort_unstable();
     assert_eq!(got, want);
     let text = String::from_utf8_lossy(&out.stdout);
-    let docs =
-        fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md")).unwrap();
+    let docs = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../docs/cli.md"))
+        .unwrap();
     for key in keys {
         let short = key
             .strip_prefix("legacy")

@@ -684,3 +684,506 @@ pub fn upgrade(data: &[u8]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Namespace label areas (drivers/nvdimm/label.c; docs/labels.md).
+
+use nvdimm_infoblock::io::{ReadAt, WriteAt};
+use nvdimm_infoblock::label::{
+    self as nslabel, InitStyle, LabelArea, LabelVersion, Namespace as LabelNamespace, NewLabel,
+    Plan, Region, UpdateError,
+};
+
+const LABEL_COOKIE: u64 = 0x00ba_9012_0012_b4dc;
+
+/// The reference sum of `bytes` with the 8-byte field at `at` set to zero.
+fn reference_zeroed(bytes: &[u8], at: usize) -> u64 {
+    let mut copy = bytes.to_vec();
+    copy[at..at + 8].fill(0);
+    reference_fletcher(&copy)
+}
+
+/// Any bytes as a label storage area. A parsed area must satisfy the format (label.h): its
+/// index blocks are 256-byte multiples with the slots after both, the current index's
+/// checksum is the reference sum with bytes 64..72 zeroed, it is the newer by the sequence
+/// rule when both are valid, every active label names its own slot and (v1.2) carries the
+/// reference checksum of its 256 bytes with 248..256 zeroed; the namespaces come from active
+/// labels, one per uuid.
+pub fn label_parse(data: &[u8]) {
+    let Ok(area) = LabelArea::parse(data) else {
+        return;
+    };
+    let g = area.geometry();
+    let isz = g.index_size as usize;
+    assert!(isz >= 256 && isz % 256 == 0);
+    assert_eq!(g.labeloff(), 2 * isz as u64);
+    let cur = area.current() as usize;
+    let index = &data[cur * isz..(cur + 1) * isz];
+    let info = area.current_info();
+    assert_eq!(reference_zeroed(index, 64), info.checksum);
+    assert_ne!(info.seq & 3, 0);
+    assert!(
+        u64::from(info.nslot) * u64::from(g.version.label_size()) + 2 * isz as u64
+            <= data.len() as u64
+    );
+    if let (Ok(a), Ok(b)) = (area.index_status(0), area.index_status(1)) {
+        let (a, b) = (a.seq & 3, b.seq & 3);
+        // The newer of two valid indexes: b when b follows a (1->2->3->1) or they are equal.
+        let next = [0, 2, 3, 1][a as usize];
+        assert_eq!(cur == 1, a == b || next == b, "seq {a} {b}");
+    }
+    let ls = g.version.label_size() as usize;
+    let mut active = Vec::new();
+    for (slot, label) in area.slots() {
+        let off = 2 * isz + slot as usize * ls;
+        let bytes = &data[off..off + ls];
+        let stored_slot = u32::from_le_bytes(bytes[120..124].try_into().unwrap());
+        let sum_ok = ls == 128
+            || reference_zeroed(bytes, 248) == u64::from_le_bytes(bytes[248..].try_into().unwrap());
+        assert_eq!(label.is_ok(), stored_slot == slot && sum_ok, "slot {slot}");
+        if let Ok(l) = label {
+            assert_eq!(l.uuid.0[..], bytes[..16]);
+            active.push(l);
+        }
+    }
+    let mut out = [LabelNamespace::EMPTY; 16];
+    let scan = area.namespaces(&Region::default(), &mut out);
+    if scan.failure.is_none() {
+        let made = &out[..scan.count];
+        for (i, n) in made.iter().enumerate() {
+            assert!(made[..i].iter().all(|m| m.uuid != n.uuid));
+            assert!(active.iter().any(|l| l.slot == n.slot
+                && l.uuid == n.uuid
+                && l.dpa == n.dpa
+                && l.rawsize == n.rawsize));
+        }
+    }
+}
+
+/// A device that stores 8 bytes at a time and loses power after `budget` stores.
+struct Torn<'a> {
+    mem: &'a mut [u8],
+    budget: usize,
+}
+
+impl ReadAt for Torn<'_> {
+    type Error = ();
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ()> {
+        let o = offset as usize;
+        buf.copy_from_slice(self.mem.get(o..o + buf.len()).ok_or(())?);
+        Ok(())
+    }
+}
+
+impl WriteAt for Torn<'_> {
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), ()> {
+        for (i, chunk) in buf.chunks(8).enumerate() {
+            if self.budget == 0 {
+                return Err(());
+            }
+            self.budget -= 1;
+            let o = offset as usize + i * 8;
+            self.mem[o..o + chunk.len()].copy_from_slice(chunk);
+        }
+        Ok(())
+    }
+}
+
+/// The namespaces a reader sees, by uuid: (uuid, dpa, rawsize, name).
+fn label_view(area: &[u8]) -> Vec<(Uuid, u64, u64, [u8; 64])> {
+    let parsed = LabelArea::parse(area).expect("a written area stays readable");
+    let mut out = [LabelNamespace::EMPTY; 64];
+    let region = Region {
+        isetcookie: Some(LABEL_COOKIE),
+        ..Region::default()
+    };
+    let scan = parsed.namespaces(&region, &mut out);
+    assert_eq!(scan.failure, None);
+    let mut v: Vec<_> = out[..scan.count]
+        .iter()
+        .map(|n| (n.uuid, n.dpa, n.rawsize, n.name))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `[version/style, size choice, (op, id, dpa, size, cut)…]`: an area initialised by the
+/// library, then adds, updates and removes of namespaces `id` (uuid = 16 × id) at
+/// `dpa`/`size` in MiB. After every accepted change the area reads as the model (a map of
+/// uuid to range) says; a refused change is refused for the model's reason; a power cut
+/// after `cut` 8-byte stores leaves the state before or after the change.
+pub fn label_update(data: &[u8]) {
+    let (Some(&mode), Some(&size)) = (data.first(), data.get(1)) else {
+        return;
+    };
+    let version = if mode & 1 == 0 {
+        LabelVersion::V1_1
+    } else {
+        LabelVersion::V1_2
+    };
+    let style = if mode & 2 == 0 {
+        InitStyle::Kernel
+    } else {
+        InitStyle::Ndctl
+    };
+    let len = [1024usize, 2048, 4096, 16384, 131072][usize::from(size % 5)];
+    let mut area = vec![0u8; len];
+    nslabel::init(len, version, style)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
+    let mut model: Vec<(Uuid, u64, u64, [u8; 64])> = Vec::new();
+    assert_eq!(label_view(&area), model);
+    for op in data[2..].chunks_exact(5) {
+        let id = op[1] % 8;
+        let uuid = Uuid([id; 16]);
+        let dpa = u64::from(op[2]) << 20;
+        let rawsize = (u64::from(op[3] % 16) + 1) << 20;
+        let name = format!("n{}", op[3]);
+        let new = NewLabel::new(uuid, &name, dpa, rawsize, LABEL_COOKIE).unwrap();
+        let parsed = LabelArea::parse(&area).unwrap();
+        let exists = model.iter().any(|m| m.0 == uuid);
+        let overlaps = model
+            .iter()
+            .any(|m| m.0 != uuid && m.1 < dpa + rawsize && dpa < m.1 + m.2);
+        let (result, mut want): (Result<Plan, UpdateError>, _) = match op[0] % 3 {
+            0 => (nslabel::add(&parsed, &new), model.clone()),
+            1 => (nslabel::update(&parsed, &new), model.clone()),
+            _ => (nslabel::remove(&parsed, uuid), model.clone()),
+        };
+        want.retain(|m| m.0 != uuid);
+        if op[0] % 3 != 2 {
+            want.push((uuid, dpa, rawsize, new.name));
+            want.sort();
+        }
+        let plan = match result {
+            Ok(plan) => plan,
+            Err(UpdateError::AlreadyExists { .. }) => {
+                assert!(exists && op[0] % 3 == 0);
+                continue;
+            }
+            Err(UpdateError::NotFound { .. }) => {
+                assert!(!exists && op[0] % 3 != 0);
+                continue;
+            }
+            Err(UpdateError::DpaOverlap { .. }) => {
+                assert!(overlaps);
+                continue;
+            }
+            Err(UpdateError::NoFreeSlot { .. } | UpdateError::TooManyChanges) => continue,
+            Err(e) => panic!("unexpected refusal {e}"),
+        };
+        assert!(
+            op[0] % 3 == 2 || !overlaps,
+            "an overlapping range was accepted"
+        );
+        let stores: usize = plan.writes().map(|w| (w.len as usize).div_ceil(8)).sum();
+        let budget = usize::from(op[4]) * stores / 255;
+        let mut torn = area.clone();
+        let cut = plan.apply(
+            &area,
+            &mut Torn {
+                mem: &mut torn,
+                budget,
+            },
+        );
+        let seen = label_view(&torn);
+        assert!(
+            seen == model || seen == want,
+            "cut after {budget}/{stores} stores"
+        );
+        assert_eq!(cut.is_ok(), budget == stores);
+        plan.apply_in_place(&mut area).unwrap();
+        model = want;
+        assert_eq!(label_view(&area), model);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// BTT (src/btt/): discovery and translation over a namespace built from the input.
+
+use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace as BttNamespace};
+use nvdimm_infoblock::btt::error::Error as BttError;
+use nvdimm_infoblock::btt::layout::{create as btt_create, LayoutRequest as BttRequest};
+use nvdimm_infoblock::btt::raw::{BttSb, MapState};
+use nvdimm_infoblock::btt::read::Reader as BttReader;
+use nvdimm_infoblock::io::SliceError;
+use zerocopy::FromBytes;
+
+/// A namespace of `size` bytes that holds `info` at `info_at` and, everywhere else, the
+/// bytes of `tail` repeated (zero when `tail` is empty): a few bytes of input describe a
+/// namespace of any size, whose map and flog are whatever the tail makes them.
+struct Synthetic<'a> {
+    size: u64,
+    info_at: u64,
+    info: &'a [u8; 4096],
+    tail: &'a [u8],
+}
+
+impl ReadAt for Synthetic<'_> {
+    type Error = SliceError;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.map_or(true, |e| e > self.size) {
+            return Err(SliceError {
+                offset,
+                len: buf.len(),
+                size: usize::MAX,
+            });
+        }
+        for (i, b) in buf.iter_mut().enumerate() {
+            let at = offset + i as u64;
+            *b = if (self.info_at..self.info_at + 4096).contains(&at) {
+                self.info[(at - self.info_at) as usize]
+            } else if self.tail.is_empty() {
+                0
+            } else {
+                self.tail[(at % self.tail.len() as u64) as usize]
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Properties of an opened BTT that come from the kernel's definitions (btt.c
+/// `discover_arenas`, `btt_blk_init`, `lba_to_arena`): the arenas tile the namespace in
+/// order from the placement, each inside it with its areas in order; `nlba` is the sum of
+/// `external_nlba`; the capacity is `nlba * sector_size`; an LBA lands in the arena whose
+/// range holds it.
+fn check_btt<R: ReadAt>(ns: &mut R, n: &BttNamespace, btt: &Btt, lbas: [u64; 3])
+where
+    R::Error: std::fmt::Debug,
+{
+    assert!(n.size >= 16 << 20);
+    assert_eq!(
+        btt.sector_size,
+        if btt.external_lbasize >= 4096 {
+            4096
+        } else {
+            512
+        }
+    );
+    assert_eq!(btt.capacity(), btt.nlba * u64::from(btt.sector_size));
+    let mut next = n.version.info_offset();
+    let mut nlba = 0u64;
+    let mut count = 0u32;
+    for arena in btt.arenas(ns) {
+        let a = arena.expect("an opened BTT's arenas read again");
+        assert_eq!(a.infooff, next);
+        assert_eq!(a.external_lba_start, nlba);
+        assert!(a.infooff + 4096 <= a.dataoff && a.dataoff <= a.mapoff);
+        assert!(a.mapoff <= a.logoff && a.logoff <= a.info2off);
+        assert!(a.info2off + 4096 <= a.infooff + a.size);
+        assert!(a.infooff + a.size <= n.size);
+        assert_eq!(a.internal_nlba, a.external_nlba + a.nfree);
+        nlba += u64::from(a.external_nlba);
+        next = a.infooff + a.size;
+        count += 1;
+    }
+    assert_eq!((count, nlba), (btt.arena_count, btt.nlba));
+    for lba in lbas {
+        match btt.arena_for_lba(ns, lba) {
+            Ok((a, premap)) => {
+                assert!(lba < btt.nlba);
+                assert_eq!(a.external_lba_start + u64::from(premap), lba);
+                assert!(premap < a.external_nlba);
+            }
+            Err(BttError::Invalid(i)) => {
+                assert!(lba >= btt.nlba, "{i}");
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+/// `btt_parse`: `[size u64][flags u8][info block 4096][tail…]`. Flags bit 0: v2.0 (info at
+/// byte 0) instead of 1.1 (at 4096); bit 1: fix the checksum up (so the structure checks
+/// run); bit 2: a labelled namespace whose uuid is the block's parent_uuid. Open never
+/// panics or hangs; an opened BTT has the properties of `check_btt`; a refusal for a
+/// checksum, signature or parent uuid is exactly what `nd_btt_arena_is_valid` checks.
+pub fn btt_parse(data: &[u8]) {
+    let mut size = [0u8; 8];
+    let n = data.len().min(8);
+    size[..n].copy_from_slice(&data[..n]);
+    let size = u64::from_le_bytes(size);
+    let flags = data.get(8).copied().unwrap_or(0);
+    let mut info = [0u8; 4096];
+    let body = data.get(9..).unwrap_or(&[]);
+    let n = body.len().min(4096);
+    info[..n].copy_from_slice(&body[..n]);
+    let tail = body.get(4096..).unwrap_or(&[]);
+    let version = if flags & 1 != 0 {
+        BttVersion::V2_0
+    } else {
+        BttVersion::V1_1
+    };
+    let sb = BttSb::mut_from_bytes(&mut info[..]).unwrap();
+    if flags & 2 != 0 {
+        sb.update_checksum();
+    }
+    let uuid = if flags & 4 != 0 {
+        sb.parent_uuid
+    } else {
+        Uuid::NIL
+    };
+    let sb = sb.clone();
+    let n = BttNamespace {
+        size,
+        uuid,
+        version,
+    };
+    let mut ns = Synthetic {
+        size,
+        info_at: version.info_offset(),
+        info: &info,
+        tail,
+    };
+    match Btt::open(&mut ns, &n) {
+        Ok(btt) => {
+            assert!(sb.has_signature());
+            assert_eq!(sb.verify_checksum(), Ok(()));
+            assert_eq!(
+                (sb.version_major.get(), sb.version_minor.get()),
+                (version.major(), version.minor())
+            );
+            assert_eq!(btt.external_lbasize, sb.external_lbasize.get());
+            let lbas = [0, btt.nlba.saturating_sub(1), btt.nlba];
+            check_btt(&mut ns, &n, &btt, lbas);
+        }
+        Err(BttError::Invalid(i)) => {
+            let _ = format!("{i}");
+            if !sb.has_signature() && size >= (16 << 20) + version.info_offset() {
+                assert!(
+                    matches!(
+                        i,
+                        nvdimm_infoblock::btt::error::Invalid::BadSignature { arena: 0, .. }
+                    ),
+                    "{i}"
+                );
+            }
+        }
+        Err(BttError::Io { offset, len, .. }) => {
+            assert!(offset.saturating_add(len as u64) > size);
+        }
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// A BTT made by `create` (17 MiB, v1.1, 512-byte sectors: 34226 blocks), built once.
+fn btt_template() -> &'static [u8] {
+    use std::sync::OnceLock;
+    static IMG: OnceLock<Vec<u8>> = OnceLock::new();
+    IMG.get_or_init(|| {
+        let size = 17u64 << 20;
+        let mut img = vec![0u8; size as usize];
+        let req = BttRequest {
+            namespace_size: size,
+            lbasize: 512,
+            version: BttVersion::V1_1,
+            uuid: Uuid([0x42; 16]),
+            parent_uuid: Uuid::NIL,
+        };
+        btt_create(&mut img.as_mut_slice(), &req).unwrap();
+        img
+    })
+}
+
+/// The template with byte edits laid over it.
+struct Edited<'a> {
+    base: &'a [u8],
+    edits: &'a [(u64, u8)],
+}
+
+impl ReadAt for Edited<'_> {
+    type Error = SliceError;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
+        self.base.read_at(offset, buf)?;
+        for &(at, b) in self.edits {
+            if let Some(i) = at.checked_sub(offset) {
+                if let Some(dst) = buf.get_mut(i as usize) {
+                    *dst = b;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `btt_translate`: `[lba u64]` then 5-byte edits `[which u8][index u16][value u8]` of the
+/// template's map (which even: byte `index` of the first 64 KiB of the map) or flog (which
+/// odd: byte `index` of the 16 KiB flog), as `(mapoff|logoff) + index % len`. Properties:
+/// translation never panics; an LBA is in range iff `< nlba`; the entry used is the stored
+/// one or, when a lane repaired it, a normal entry; the post-map block is the entry's
+/// (`btt_map_read`), its data offset is `dataoff + postmap * 512` inside the data area, and
+/// `read_lba` fails exactly for the error flag or a block past `internal_nlba`, and reads
+/// zeros for the zero flag.
+pub fn btt_translate(data: &[u8]) {
+    let base = btt_template();
+    let n = BttNamespace::labelless(17 << 20);
+    // From the layout: mapoff 4096 + 17661952, logoff 4096 + 17801216 (tests/btt.rs arithmetic).
+    let (mapoff, logoff, dataoff) = (4096 + 17_661_952u64, 4096 + 17_801_216u64, 8192u64);
+    let mut lba = [0u8; 8];
+    let k = data.len().min(8);
+    lba[..k].copy_from_slice(&data[..k]);
+    let lba = u64::from_le_bytes(lba);
+    let edits: Vec<(u64, u8)> = data
+        .get(8..)
+        .unwrap_or(&[])
+        .chunks_exact(4)
+        .map(|e| {
+            let index = u64::from(u16::from_le_bytes([e[1], e[2]]));
+            if e[0] % 2 == 0 {
+                (mapoff + index, e[3])
+            } else {
+                (logoff + index % 16384, e[3])
+            }
+        })
+        .collect();
+    let mut ns = Edited {
+        base,
+        edits: &edits,
+    };
+    let Ok(mut reader) = BttReader::open(&mut ns, &n) else {
+        return;
+    };
+    let nlba = reader.btt().nlba;
+    assert_eq!(nlba, 34_226);
+    for lba in [lba, lba % nlba] {
+        let t = reader.translate(&mut ns, lba);
+        if lba >= nlba {
+            assert!(t.is_err());
+            continue;
+        }
+        let Ok(t) = t else { continue };
+        assert_eq!(t.premap as u64, lba);
+        match t.repaired_by_lane {
+            None => assert_eq!(t.entry, t.stored),
+            Some(lane) => {
+                assert!(lane < 256);
+                assert_eq!(t.entry.state(), MapState::Normal);
+            }
+        }
+        assert_eq!(t.state, t.entry.state());
+        let expect = if t.state == MapState::Identity {
+            t.premap
+        } else {
+            t.entry.lba()
+        };
+        assert_eq!(t.postmap, expect);
+        assert_eq!(t.data_offset.is_some(), t.postmap < 34_482);
+        if let Some(off) = t.data_offset {
+            assert_eq!(off, dataoff + u64::from(t.postmap) * 512);
+            assert!(off + 512 <= mapoff);
+        }
+        let mut buf = [0xa5u8; 512];
+        let r = reader.read_lba(&mut ns, lba, &mut buf);
+        match t.state {
+            MapState::Error => assert!(r.is_err()),
+            MapState::Zero => {
+                assert!(r.is_ok());
+                assert_eq!(buf, [0; 512]);
+            }
+            _ => assert_eq!(r.is_ok(), t.data_offset.is_some()),
+        }
+    }
+}

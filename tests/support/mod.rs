@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use nvdimm_infoblock::InfoBlock;
 use serde_json::Value;
 
 /// splitmix64: a small seeded PRNG, so the random cases are the same on every run.
@@ -171,4 +172,32 @@ impl Drop for TempFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
     }
+}
+
+/// A block's stored fields as `ndctl read-infoblock --json` prints them (numbers raw, `mode`
+/// as a signed 32-bit integer, the signature up to its first NUL, the version as
+/// "major.minor"): the 13 keys ndctl prints besides `file`.
+pub fn stored_as_ndctl_json(block: &InfoBlock) -> [(&'static str, Value); 13] {
+    let mode = i32::from_le_bytes(block.mode.get().to_le_bytes());
+    [
+        (
+            "signature",
+            Value::from(block.signature.as_str().expect("ASCII signature")),
+        ),
+        ("uuid", Value::from(block.uuid.to_string())),
+        ("parent_uuid", Value::from(block.parent_uuid.to_string())),
+        ("flags", Value::from(block.flags.get())),
+        ("version", Value::from(block.version().to_string())),
+        ("dataoff", Value::from(block.dataoff.get())),
+        ("npfns", Value::from(block.npfns.get())),
+        ("mode", Value::from(mode)),
+        ("start_pad", Value::from(block.start_pad.get())),
+        ("end_trunc", Value::from(block.end_trunc.get())),
+        ("align", Value::from(block.align.get())),
+        ("page_size", Value::from(block.page_size.get())),
+        (
+            "page_struct_size",
+            Value::from(block.page_struct_size.get()),
+        ),
+    ]
 }

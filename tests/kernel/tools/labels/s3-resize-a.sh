@@ -1,0 +1,5 @@
+# grow alpha past beta (needs a second extent), then shrink it
+resize 11111111-2222-4333-8444-555555555555 268435456
+show
+resize 11111111-2222-4333-8444-555555555555 100663296
+show
