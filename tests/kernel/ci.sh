@@ -7,7 +7,11 @@
 #   - the live kernels and `infoblock check --json` run on the host on the image (the
 #     crate's prediction), and
 #   - the live kernels and `infoblock check --json` run inside the guest on the kernel's own
-#     raw /dev/pmemN (the static binary, rig/build-static.sh).
+#     raw /dev/pmemN (the static binary, rig/build-static.sh);
+# then the live cases of tests/kernel/live/live.py (BTT made by the kernel and by the crate,
+# a corrupted and repaired BTT, labels written by the crate and changed by the kernel, and
+# `infoblock probe` on every suite image), failing on any disagreement.
+# Both parts always run; the exit status is 1 when either failed.
 # usage: tests/kernel/ci.sh PATH_TO_INFOBLOCK
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,4 +27,7 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/libc.a ]; then
 fi
 "$RIG_DIR/setup.sh"
 static=$("$RIG_DIR/build-static.sh")
-exec "$HERE/run-suite.sh" --check-cmd "$INFOBLOCK" --guest-check --infoblock "$static"
+rc=0
+"$HERE/run-suite.sh" --check-cmd "$INFOBLOCK" --guest-check --infoblock "$static" || rc=1
+python3 "$HERE/live/live.py" --infoblock "$static" || rc=1
+exit $rc
