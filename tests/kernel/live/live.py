@@ -435,6 +435,9 @@ def labels(r, state):
     except (TypeError, ValueError):
         cookie = b.get("set_cookie")
     r.eq("kernel region0/set_cookie = the labels' isetcookie", cookie, COOKIE_V12)
+    r.eq("the region is label-capable: nd_namespace_pmem namespaces and seed, no io namespace",
+         sorted(set(d.get("devtype") for d in (b.states[0][1] if b.states else [])
+                    if d.get("dev", "").startswith("namespace"))), ["nd_namespace_pmem"])
     r.eq("kernel's namespaces at probe = `labels list` (uuid, name, size, resource, mode)",
          shown(b, 0), want)
     btts = [d for d in b.states[0][1] if d.get("devtype") == "nd_btt"
