@@ -456,9 +456,26 @@ def labels(r, state):
     r.eq("`labels list` after the kernel's create/delete = the kernel's namespaces",
          after, shown(b, -1))
     r.eq("the kernel created gamma and deleted alpha", sorted(after), sorted([ub, uc]))
-    # one index corrupted (the current one), then both: bit 0 of byte 80 (free bitmap)
+    # one index corrupted (the older one, then the current one), then both: bit 0 of
+    # byte 80 of an index block (a byte of its free bitmap), so its checksum fails
     cur = [i["offset"] for i in (js or {}).get("index", []) if i.get("current")]
+    old = [o for o in (0, 256) if o not in cur]
     lsa = size
+    c0 = r.path("labels-c0.img")
+    shutil.copyfile(img, c0)
+    with open(c0, "r+b") as f:
+        for o in old:
+            f.seek(lsa + o + 80)
+            x = f.read(1)[0]
+            f.seek(lsa + o + 80)
+            f.write(bytes([x ^ 1]))
+    rc, js, err = r.ibjson("labels", "list", c0, *lab, "--region-start", hex(REGION),
+                           "--kernel", r.k, "--json")
+    c0want = {n["uuid"]: (n["name"], str(n["size"]), hex(REGION + n["dpa"]), n["mode"])
+              for n in (js or {}).get("namespaces", [])}
+    r.eq("host `labels list` with the older index corrupted = before", c0want, after)
+    b = r.boot(c0, label="128K")
+    r.eq("kernel's namespaces with the older index corrupted = `labels list`", shown(b), c0want)
     c1 = r.path("labels-c1.img")
     shutil.copyfile(img, c1)
     with open(c1, "r+b") as f:
@@ -474,7 +491,8 @@ def labels(r, state):
     r.say("  current index (at +%s) corrupted: labels list says %s; same as before: %s"
           % (cur, sorted(c1want.values()), c1want == after))
     b = r.boot(c1, label="128K")
-    r.eq("kernel's namespaces with one index corrupted = `labels list`", shown(b), c1want)
+    r.eq("kernel's namespaces with the current index corrupted = `labels list`", shown(b),
+         c1want)
     c2 = r.path("labels-c2.img")
     shutil.copyfile(c1, c2)
     with open(c2, "r+b") as f:
@@ -493,6 +511,10 @@ def labels(r, state):
           if d.get("devtype") == "nd_namespace_io"]
     r.eq("kernel with both indexes corrupted: one label-less io namespace of the whole pmem",
          [(d.get("dev"), d.get("size")) for d in io], [("namespace0.0", str(size))])
+    rc, js, err = r.ibjson("probe", c2, "--ns-start", hex(REGION), "--ns-size", size,
+                           "--kernel", r.k, "--json")
+    r.eq("host probe of the label-less namespace = kernel verdict",
+         (js or {}).get("verdict"), b.verdict.get("verdict"))
 
 
 def probe_recorded(runs, ib):
