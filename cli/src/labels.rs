@@ -167,10 +167,10 @@ struct AddArgs {
     /// Its start on the DIMM (default: the lowest free range that fits, aligned to --align).
     #[arg(long, value_name = "D", value_parser = parse_size)]
     dpa: Option<u64>,
-    /// Alignment of the chosen start (default 4K; the kernel aligns to the region's align,
-    /// sysfs regionN/align, 16 MiB on the kernel rig).
-    #[arg(long, value_name = "A", value_parser = parse_size, default_value = "4K")]
-    align: u64,
+    /// Alignment of the chosen start: the region's align (sysfs regionN/align). Default as
+    /// the kernel's default_align: 16M, or 4K for a DIMM under 16 MiB.
+    #[arg(long, value_name = "A", value_parser = parse_size)]
+    align: Option<u64>,
     /// The claim class (v1.2 labels only).
     #[arg(long, value_name = "CLASS", value_enum, default_value_t)]
     claim: ClaimArg,
@@ -1076,10 +1076,16 @@ fn add(args: &AddArgs) -> Result<(), Failure> {
         }
     };
     let limit = f.dpa_range(t).map(|(_, s)| s);
+    // region_devs.c default_align: MEMREMAP_COMPAT_ALIGN_MAX (16 MiB), PAGE_SIZE for a region
+    // under 16 MiB (one DIMM: the region is the DIMM's range).
+    let align = args.align.unwrap_or(match limit {
+        Some(l) if l < 16 << 20 => 4096,
+        _ => 16 << 20,
+    });
     let (dpa, chosen) = match args.dpa {
         Some(d) => (d, false),
         None => {
-            let d = first_fit(&area, args.size, args.align, limit).ok_or_else(|| {
+            let d = first_fit(&area, args.size, align, limit).ok_or_else(|| {
                 let room = limit.map_or(String::new(), |l| format!(" in the DIMM's {l} bytes"));
                 Failure::negative(format!(
                     "labels add: {}: no free range of {} bytes{room}",
@@ -1104,10 +1110,7 @@ fn add(args: &AddArgs) -> Result<(), Failure> {
     let plan = label::add(&area, &new)
         .map_err(|e| Failure::negative(format!("labels add: {}: {e}", f.path)))?;
     let how = if chosen {
-        format!(
-            "chosen: the lowest free range, aligned to {:#x}",
-            args.align
-        )
+        format!("chosen: the lowest free range, aligned to {align:#x}")
     } else {
         "from --dpa".to_owned()
     };

@@ -507,6 +507,27 @@ fn add_then_list_shows_it_where_the_kernel_put_it() {
     assert_eq!(label["type_guid"], "79d3f066-f3b4-7440-ac43-0d3318b78cdb");
     assert_eq!(label["isetcookie"], 0x00ba_9012_0012_b4dcu64);
 
+    // --align: alpha 0..96 MiB, gamma 96..160 MiB, delta 0xa000000 = 160 MiB ..192 MiB; the
+    // lowest start aligned to 256 MiB past them is ALIGN(192 MiB, 256 MiB) = 256 MiB.
+    let eps = "55555555-6666-4777-8888-999999999999";
+    let o = ok(&[
+        "labels",
+        "add",
+        tmp.path(),
+        "--uuid",
+        eps,
+        "--size",
+        "16M",
+        "--align",
+        "256M",
+        "--dry-run",
+    ]);
+    assert!(
+        stdout(&o).contains("at DPA 0x10000000 (chosen"),
+        "{}",
+        stdout(&o)
+    );
+
     // rm then gone.
     ok(&["labels", "rm", tmp.path(), "--uuid", other]);
     let (_, v) = list_json(&["--isetcookie", COOKIE, tmp.path()]);
