@@ -429,7 +429,9 @@ struct LabelJson {
     #[serde(skip_serializing_if = "Option::is_none")]
     abstraction_guid: Option<String>,
     claim_class: &'static str,
-    /// In use in the current index.
+    /// Marked in use by the current index's bitmap.
+    in_use: bool,
+    /// In use and valid (its checksum): a label the kernel reads (`nd_label_active`).
     active: bool,
     /// v1.2: whether the checksum matches (null for v1.1).
     checksum_ok: Option<bool>,
@@ -615,7 +617,8 @@ fn list(args: &ListArgs) -> Result<(), Failure> {
                         .type_guid
                         .map(|_| Uuid(l.claim_class.guid().0).to_string()),
                     claim_class: l.claim_class.name(),
-                    active: !area.is_free(slot),
+                    in_use: !area.is_free(slot),
+                    active: !area.is_free(slot) && area.read_slot(slot).is_ok(),
                     checksum_ok,
                 });
             }

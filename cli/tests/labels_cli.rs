@@ -324,6 +324,77 @@ fn both_indexes_corrupted_is_label_less() {
     assert!(err.contains("label-less"), "{err}");
 }
 
+/// `nd_fletcher64` of `bytes` with the 8-byte checksum field at `at` read as zero, stored.
+fn reseal(bytes: &mut [u8], at: usize) {
+    bytes[at..at + 8].fill(0);
+    let sum = nvdimm_infoblock::nd_fletcher64(bytes);
+    bytes[at..at + 8].copy_from_slice(&sum.to_le_bytes());
+}
+
+/// A bad label checksum and a duplicate uuid, made by hand from the kernel's s2 area (index 0
+/// current, alpha in slot 1 at byte 512 + 256 = 768, beta in slot 2; 256-byte v1.2 labels with
+/// the checksum at 248; index blocks of 256 bytes with the checksum at 64 and the free bitmap
+/// at 72). What the kernel does, from label.c and namespace_devs.c (docs/labels.md, "How the
+/// kernel reads the area"):
+/// * a v1.2 label whose checksum fails is not active (`slot_valid`): alpha disappears, beta
+///   stays;
+/// * a second active label of alpha (slot 3, at DPA 256 MiB so that the DPA reservation
+///   passes) makes `has_uuid_at_pos` find the uuid twice: "missing label", the region gets no
+///   namespace at all (exit 1).
+#[test]
+fn bad_label_checksum_and_duplicate_uuid() {
+    let s2 = lsa("s2-create-b");
+    let mut bad = s2.clone();
+    bad[768 + 20] ^= 0x20; // "alpha" -> "alphA": the stored checksum no longer matches
+    let tmp = TempFile::new("labels-badsum.lsa", &bad);
+    let (code, v) = list_json(&["--isetcookie", COOKIE, tmp.path()]);
+    assert_eq!(code, Some(0));
+    let beta: Vec<Ns> = kernel_namespaces("s2-create-b")
+        .into_iter()
+        .filter(|n| n.0 == BETA)
+        .collect();
+    assert_eq!(listed(&v), beta);
+    assert_eq!(v["findings"]["bad_checksum"], 1);
+    let alpha = v["label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["slot"] == 1)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            alpha["in_use"].as_bool(),
+            alpha["active"].as_bool(),
+            alpha["checksum_ok"].as_bool()
+        ),
+        (Some(true), Some(false), Some(false))
+    );
+    let text = stdout(&ok(&["labels", "list", tmp.path()]));
+    assert!(text.contains("bad checksum"), "{text}");
+
+    let mut dup = s2.clone();
+    let (from, to) = (512 + 256, 512 + 3 * 256);
+    let label: Vec<u8> = dup[from..from + 256].to_vec();
+    dup[to..to + 256].copy_from_slice(&label);
+    dup[to + 120..to + 124].copy_from_slice(&3u32.to_le_bytes()); // slot
+    dup[to + 104..to + 112].copy_from_slice(&(256u64 << 20).to_le_bytes()); // dpa
+    reseal(&mut dup[to..to + 256], 248);
+    dup[72] &= !(1 << 3); // slot 3 in use in index 0
+    reseal(&mut dup[..256], 64);
+    let tmp = TempFile::new("labels-dup.lsa", &dup);
+    let (code, v) = list_json(&["--isetcookie", COOKIE, tmp.path()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["findings"]["duplicate_uuid"], 1);
+    assert_eq!(v["namespaces"], Value::Array(vec![]));
+    assert!(v["failure"]
+        .as_str()
+        .unwrap()
+        .contains("11111111-2222-4333-8444-555555555555"));
+    let err = fails(&["labels", "list", tmp.path()], 1);
+    assert!(err.contains("the kernel creates no namespace"), "{err}");
+}
+
 /// `labels init` on a zeroed 128 KiB file writes the index pair `s0-init.lsa` holds
 /// (lsa.py's rendering of the kernel's init_labels; tool-made, see the README) and the
 /// numbers worked out by hand: 256-byte labels, n = 131072 / 256 = 512, index size
