@@ -512,8 +512,38 @@ fn index_json(bytes: &[u8], position: u8, offset: u64, size: u32) -> IndexJson {
     }
 }
 
+/// Why the kernel skips an index block, shortly: an all-zero signature is "no signature".
 fn index_error_text(e: &IndexError) -> String {
-    e.to_string()
+    match e {
+        IndexError::Signature { found } if found.iter().all(|&b| b == 0) => {
+            "no NAMESPACE_INDEX signature (zeros)".to_owned()
+        }
+        e => e.to_string(),
+    }
+}
+
+/// Why index `i` is invalid for both label sizes (once when the reasons are the same).
+fn both_probes(v1_1: &[IndexError; 2], v1_2: &[IndexError; 2], i: usize) -> String {
+    let (a, b) = (&v1_1[i], &v1_2[i]);
+    let (ta, tb) = (index_error_text(a), index_error_text(b));
+    if ta == tb {
+        ta
+    } else {
+        format!("with 128-byte labels: {ta}; with 256-byte labels: {tb}")
+    }
+}
+
+/// A label-less area's one-line reason.
+fn area_error_text(e: &AreaError) -> String {
+    match e {
+        AreaError::NoValidIndex { v1_1, v1_2 } => format!(
+            "no valid index block, the kernel treats the DIMM as label-less (index 0: {}; \
+             index 1: {})",
+            both_probes(v1_1, v1_2, 0),
+            both_probes(v1_1, v1_2, 1)
+        ),
+        e => e.to_string(),
+    }
 }
 
 fn mode_from_claim(c: ClaimClass) -> &'static str {
@@ -559,7 +589,7 @@ fn list(args: &ListArgs) -> Result<(), Failure> {
     match LabelArea::parse(&f.bytes) {
         Err(e) => {
             report.label_less = true;
-            report.failure = Some(e.to_string());
+            report.failure = Some(area_error_text(&e));
             // Show the blocks where a 128-byte-label area puts them (the kernel's first probe).
             if let Ok(g) = Geometry::new(size32, LabelVersion::V1_1)
                 .or_else(|_| Geometry::new(size32, LabelVersion::V1_2))
@@ -568,10 +598,7 @@ fn list(args: &ListArgs) -> Result<(), Failure> {
                     let mut j = index_json(&f.bytes, p, g.index_offset(p), g.index_size);
                     if let AreaError::NoValidIndex { v1_1, v1_2 } = e {
                         let i = usize::from(p);
-                        j.error = Some(format!(
-                            "with 128-byte labels: {}; with 256-byte labels: {}",
-                            v1_1[i], v1_2[i]
-                        ));
+                        j.error = Some(both_probes(&v1_1, &v1_2, i));
                     }
                     report.index.push(j);
                 }
@@ -1002,8 +1029,9 @@ fn init(args: &InitArgs) -> Result<(), Failure> {
 fn parse_for<'a>(cmd: &str, f: &'a AreaFile) -> Result<LabelArea<'a>, Failure> {
     LabelArea::parse(&f.bytes).map_err(|e| {
         Failure::usage(format!(
-            "labels {cmd}: {}: {e}; run `infoblock labels init` first",
-            f.path
+            "labels {cmd}: {}: {}; run `infoblock labels init` first",
+            f.path,
+            area_error_text(&e)
         ))
     })
 }
