@@ -454,6 +454,64 @@ fn init_writes_an_empty_index_pair() {
     assert!(listed(&v).is_empty());
 }
 
+/// A v1.1 area (128-byte labels): add and list work; the label has no GUIDs, so ndctl prints
+/// neither `type_guid` nor `abstraction_guid` (`dump_label_json` stops before them for labels
+/// under 256 bytes) and there is no checksum; a claim class cannot be stored (exit 2).
+#[test]
+fn v1_1_area() {
+    let tmp = TempFile::new("labels-v11.lsa", &[0u8; 128 << 10]);
+    ok(&["labels", "init", "--version", "1.1", tmp.path()]);
+    let err = fails(
+        &[
+            "labels",
+            "add",
+            tmp.path(),
+            "--uuid",
+            GAMMA,
+            "--size",
+            "16M",
+            "--isetcookie",
+            COOKIE,
+            "--claim",
+            "pfn",
+        ],
+        2,
+    );
+    assert!(err.contains("v1.1"), "{err}");
+    ok(&[
+        "labels",
+        "add",
+        tmp.path(),
+        "--uuid",
+        GAMMA,
+        "--name",
+        "old",
+        "--size",
+        "16M",
+        "--isetcookie",
+        COOKIE,
+    ]);
+    let (code, v) = list_json(&["--isetcookie", COOKIE, tmp.path()]);
+    assert_eq!(code, Some(0));
+    assert_eq!(v["version"], "1.1");
+    assert_eq!(
+        listed(&v),
+        vec![(GAMMA.to_owned(), "old".to_owned(), 0, 16 << 20)]
+    );
+    let active = v["label"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["active"] == true)
+        .unwrap()
+        .clone();
+    assert!(active.get("type_guid").is_none() && active.get("abstraction_guid").is_none());
+    assert_eq!(active["checksum_ok"], Value::Null);
+    // init, then the two passes of add: index 0 seq 3 → index 1 seq 1 → index 0 seq 2.
+    assert_eq!(v["current"], 0);
+    assert_eq!(v["index"][0]["seq"], 2);
+}
+
 /// `labels rm` of beta on the kernel's s3 area writes exactly the bytes the kernel wrote when
 /// it deleted beta (s4): one index block, the next one with seq 2.
 #[test]
