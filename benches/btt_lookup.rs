@@ -219,6 +219,26 @@ fn min_ratio() {
             t.map_or(0, |t| t.data_offset.unwrap_or(0))
         });
     }
+    // The floor of a cold lookup: one random 4-byte read of the largest map buffer itself,
+    // with the same LBA source (no arena search, no map entry decoding).
+    let (map_start, map) = cases[1]
+        .image
+        .segments
+        .iter()
+        .max_by_key(|(_, b)| b.len())
+        .map(|(o, b)| (*o, b.clone()))
+        .expect("segments");
+    let entries = (map.len() / 4) as u64;
+    time_alone(
+        &format!(
+            "floor: random u32 read of a {} MiB map (cold)",
+            map.len() >> 20
+        ),
+        &mut || {
+            let i = cold.next(entries) as usize * 4;
+            u64::from(u32::from_le_bytes(map[i..i + 4].try_into().unwrap())) + map_start
+        },
+    );
     let one = &mut cases[0];
     time_alone(
         "read_lba 4 KiB, 64 GiB (1 arena), 4096 LBAs cycled",

@@ -22,12 +22,14 @@ trap 'rm -rf "$work"' EXIT
 
 # Safe Rust throughout (the library forbids unsafe code), so no sanitizer: -s none.
 cargo +nightly fuzz build -s none
-for target in parse roundtrip solve check upgrade label_parse label_update; do
+for target in parse roundtrip solve check upgrade label_parse label_update btt_parse btt_translate; do
     case $target in
         parse) max_len=9000 ;;
         solve) max_len=64 ;;
         label_parse) max_len=20000 ;;
         label_update) max_len=200 ;;
+        btt_translate) max_len=512 ;;
+        btt_parse) max_len=4400 ;;
         *) max_len=4200 ;;
     esac
     mkdir -p "$work/$target"

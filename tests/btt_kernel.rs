@@ -15,7 +15,12 @@
 //!   (map entries of LBAs never written, flog lanes of CPUs that did not write);
 //! * `read_lba` returns what the guest read (the sector of the recorded generation; zeros
 //!   for the LBAs never written);
-//! * a case the kernel refused (a 16 MiB namespace: `-ENXIO`) is refused by `solve`.
+//! * a case the kernel refused (a 16 MiB namespace: `-ENXIO`) is refused by `solve`;
+//! * on labelled namespaces (`tests/data/kernel/labels/s7-btt2.*`, the truth branch's label
+//!   chain): a v1.1 BTT whose parent_uuid is the namespace's, and a v2.0 BTT at byte 0.
+//!
+//! Fixture provenance: `tests/data/kernel/README.md` of the truth branch (copied here
+//! unchanged from its commit 0a525d9).
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
@@ -66,7 +71,10 @@ impl Sparse {
 impl ReadAt for Sparse {
     type Error = SliceError;
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
@@ -90,7 +98,10 @@ impl ReadAt for Sparse {
 
 impl WriteAt for Sparse {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
@@ -186,7 +197,11 @@ fn kernel_written_btts() {
         // The device the kernel made.
         let btt = Btt::open(&mut kernel, &ns).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(btt.nlba, num(&case["guest"]["nlba"]), "{name}");
-        assert_eq!(btt.capacity(), num(&case["create_json"][0]["dev_size"]), "{name}");
+        assert_eq!(
+            btt.capacity(),
+            num(&case["create_json"][0]["dev_size"]),
+            "{name}"
+        );
         assert_eq!(btt.uuid, uuid);
 
         // The metadata create writes for the same inputs.
@@ -210,7 +225,10 @@ fn kernel_written_btts() {
                 ours.read_at(at, &mut o).unwrap();
                 assert_eq!(k, o, "{name}: info block at {at:#x}");
             }
-            assert_eq!((a.mapoff, a.logoff, a.info2off), (l.mapoff, l.logoff, l.info2off));
+            assert_eq!(
+                (a.mapoff, a.logoff, a.info2off),
+                (l.mapoff, l.logoff, l.info2off)
+            );
             // Map: identical except at the LBAs the guest wrote.
             let mut km = vec![MapEntry::IDENTITY; 4096];
             let mut om = vec![MapEntry::IDENTITY; 4096];
@@ -227,8 +245,14 @@ fn kernel_written_btts() {
                 }
                 first += n as u32;
             }
-            assert!(differ.is_subset(&written), "{name}: map differs at {differ:?}");
-            assert!(!differ.is_empty(), "{name}: the guest's writes changed no map entry");
+            assert!(
+                differ.is_subset(&written),
+                "{name}: map differs at {differ:?}"
+            );
+            assert!(
+                !differ.is_empty(),
+                "{name}: the guest's writes changed no map entry"
+            );
             // Flog: identical except in the lanes of the CPUs that wrote.
             let mut lanes = BTreeSet::new();
             for lane in 0..a.nfree {
@@ -238,9 +262,15 @@ fn kernel_written_btts() {
                     lanes.insert(lane);
                 }
             }
-            assert!(lanes.iter().all(|&l| l < cpus), "{name}: lanes {lanes:?} differ");
+            assert!(
+                lanes.iter().all(|&l| l < cpus),
+                "{name}: lanes {lanes:?} differ"
+            );
             assert!(!lanes.is_empty(), "{name}");
-            eprintln!("{name}: arena {}: map differs at {differ:?}, flog lanes {lanes:?}", a.index);
+            eprintln!(
+                "{name}: arena {}: map differs at {differ:?}, flog lanes {lanes:?}",
+                a.index
+            );
         }
 
         // What the guest read back.
@@ -259,4 +289,157 @@ fn kernel_written_btts() {
         checked += 1;
     }
     assert!(checked >= 2, "only {checked} kernel cases");
+}
+
+/// One namespace of a labelled region: bytes `base..base + size` of the image.
+struct Window<'a> {
+    image: &'a mut Sparse,
+    base: u64,
+    size: u64,
+}
+
+impl ReadAt for Window<'_> {
+    type Error = SliceError;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
+        if offset
+            .checked_add(buf.len() as u64)
+            .map_or(true, |e| e > self.size)
+        {
+            return Err(SliceError {
+                offset,
+                len: buf.len(),
+                size: self.size as usize,
+            });
+        }
+        self.image.read_at(self.base + offset, buf)
+    }
+}
+
+/// BTTs on labelled namespaces (the truth branch's label chain, step s7-btt2, Linux 6.1; both
+/// 6.1 and 6.12 showed them again on reboot): `gamma` (64 MiB at region offset 0x6000000,
+/// label abstraction GUID zero, so claim class none) holds a **v1.1** BTT at namespace byte
+/// 4096 whose parent_uuid is gamma's uuid, 4096-byte sectors, btt size 65961984 = 16104 *
+/// 4096; `epsilon` (64 MiB at 0xc000000, holder_class=btt, so the BTT2 abstraction GUID)
+/// holds a **v2.0** BTT at byte 0, parent_uuid epsilon's uuid, 512-byte sectors, btt size
+/// 66428928 = 129744 * 512 (v2.0: rawsize = 67108864; available = 67108864 - 24576 =
+/// 67084288; internal_nlba = 67080192 / 516 = 130000; external 129744).
+#[test]
+fn kernel_written_btts_on_labelled_namespaces() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kernel/labels");
+    let case: Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("s7-btt2.json")).unwrap()).unwrap();
+    let mut image = Sparse::load(&dir.join("s7-btt2.ndsparse"));
+    let mib64 = 64u64 << 20;
+    let gamma_uuid: Uuid = "33333333-4444-4555-8666-777777777777".parse().unwrap();
+    let epsilon_uuid: Uuid = "55555555-6666-4777-8888-999999999999".parse().unwrap();
+    let nd = case["create_nd"].as_array().unwrap();
+    assert!(nd.iter().any(|l| l.as_str().unwrap().contains(
+        "size=65961984 uuid=3b773b77-0000-4000-8000-000000000bb2 namespace=namespace0.1"
+    )));
+    assert!(nd.iter().any(|l| l.as_str().unwrap().contains(
+        "size=66428928 uuid=3b773b77-0000-4000-8000-0000000000e5 namespace=namespace0.3"
+    )));
+
+    // gamma: v1.1 with the namespace's uuid as parent.
+    let mut gamma = Window {
+        image: &mut image,
+        base: 0x600_0000,
+        size: mib64,
+    };
+    let ns = Namespace {
+        size: mib64,
+        uuid: gamma_uuid,
+        version: BttVersion::V1_1,
+    };
+    let btt = Btt::open(&mut gamma, &ns).unwrap();
+    assert_eq!((btt.nlba, btt.capacity()), (16104, 65_961_984));
+    assert_eq!(
+        Btt::open(&mut gamma, &Namespace::labelless(mib64))
+            .unwrap_err()
+            .invalid(),
+        Some(&Invalid::ParentUuidMismatch {
+            arena: 0,
+            found: gamma_uuid,
+            expected: Uuid::NIL
+        })
+    );
+
+    // epsilon: v2.0 at byte 0.
+    let mut epsilon = Window {
+        image: &mut image,
+        base: 0xc00_0000,
+        size: mib64,
+    };
+    let ns = Namespace {
+        size: mib64,
+        uuid: epsilon_uuid,
+        version: BttVersion::V2_0,
+    };
+    let btt = Btt::open(&mut epsilon, &ns).unwrap();
+    assert_eq!((btt.nlba, btt.capacity()), (129_744, 66_428_928));
+    assert!(Btt::open(
+        &mut epsilon,
+        &Namespace {
+            version: BttVersion::V1_1,
+            ..ns
+        }
+    )
+    .is_err());
+    // create with the same inputs: the kernel's info blocks, and its map and flog except
+    // where the guest wrote (LBAs 0, 5, 129743; lane 0 on one CPU).
+    let request = LayoutRequest {
+        namespace_size: mib64,
+        lbasize: 512,
+        version: BttVersion::V2_0,
+        uuid: btt.uuid,
+        parent_uuid: epsilon_uuid,
+    };
+    let mut ours = Sparse::empty(mib64);
+    let layout = create(&mut ours, &request).unwrap();
+    let l = layout.arena(0).unwrap();
+    assert_eq!(
+        (l.infooff, l.mapoff, l.info2off),
+        (0, 66_568_192, 67_104_768)
+    );
+    for at in [l.infooff, l.info2off] {
+        let (mut k, mut o) = ([0u8; 4096], [0u8; 4096]);
+        epsilon.read_at(at, &mut k).unwrap();
+        ours.read_at(at, &mut o).unwrap();
+        assert_eq!(k, o, "info block at {at:#x}");
+    }
+    let a = btt.arenas(&mut epsilon).next().unwrap().unwrap();
+    for lane in 1..a.nfree {
+        assert_eq!(
+            a.read_log_group(&mut epsilon, lane).unwrap(),
+            a.read_log_group(&mut ours, lane).unwrap(),
+            "lane {lane}"
+        );
+    }
+    let mut km = vec![MapEntry::IDENTITY; a.external_nlba as usize];
+    let mut om = km.clone();
+    a.read_map(&mut epsilon, 0, &mut km).unwrap();
+    a.read_map(&mut ours, 0, &mut om).unwrap();
+    let differ: Vec<usize> = (0..km.len()).filter(|&i| km[i] != om[i]).collect();
+    assert_eq!(differ, [0, 5, 129_743]);
+
+    // The guest's last write of each LBA on pmem0.3s is what read_lba returns.
+    let mut last = HashMap::new();
+    for line in case["guest_output"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        if let Some(rest) = line.strip_prefix("wsect pmem0.3s lba=") {
+            let (lba, rest) = rest.split_once(" gen=").unwrap();
+            let gen = rest.split_once(' ').unwrap().0;
+            last.insert(lba.parse::<u64>().unwrap(), gen.parse::<u64>().unwrap());
+        }
+    }
+    assert_eq!(last.len(), 3);
+    let mut reader = Reader::new(btt);
+    let mut buf = [0u8; 512];
+    for (&lba, &generation) in &last {
+        reader.read_lba(&mut epsilon, lba, &mut buf).unwrap();
+        assert!(buf[..] == sector(lba, generation, 512)[..], "LBA {lba}");
+    }
+    // Never written: zeros (data blocks of a new namespace).
+    reader.read_lba(&mut epsilon, 1000, &mut buf).unwrap();
+    assert_eq!(buf, [0; 512]);
 }
