@@ -26,13 +26,15 @@ use support::TempFile;
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
 /// The region's interleave-set cookie on the kernel rig (every kernel-written label holds it).
 const COOKIE: &str = "0x00ba90120012b4dc";
-const STEPS: [&str; 6] = [
+const STEPS: [&str; 8] = [
     "s0-init",
     "s1-create-a",
     "s2-create-b",
     "s3-resize-a",
     "s4-delete-b",
     "s5-btt",
+    "s6-pfn",
+    "s7-btt2",
 ];
 const GAMMA: &str = "33333333-4444-4555-8666-777777777777";
 const BETA: &str = "22222222-3333-4444-8555-666666666666";
@@ -202,21 +204,76 @@ fn list_equals_what_the_kernel_showed() {
         assert_eq!(listed(&v), kernel_namespaces(step), "{step}");
         assert_eq!(v["label_less"], false, "{step}");
         assert_eq!(v["failure"], Value::Null, "{step}");
-        // Without the data, the mode is what the label alone asks for: no claim class, raw.
+        // Without the data, the mode is what the label alone asks for. Where the label has a
+        // claim class (s7: epsilon, BTT2) that is the kernel's mode; the others have none and
+        // read raw here, whatever info-block their data holds.
+        let kernel = &kernel_showed(step)[0].1;
         for n in v["namespaces"].as_array().unwrap() {
             assert_eq!(n["mode_from"], "label", "{step}");
-            assert_eq!(n["claim_class"], "none", "{step}");
+            let (_, mode) = kernel.iter().find(|(k, _)| k.0 == n["uuid"]).unwrap();
+            match n["claim_class"].as_str().unwrap() {
+                "none" => assert_eq!(n["mode"], "raw", "{step}"),
+                claim => assert_eq!(n["mode"], ndctl_mode(mode), "{step}: {claim}"),
+            }
         }
+    }
+    let (_, v) = list_json(&[fixture("s7-btt2.lsa").to_str().unwrap()]);
+    let epsilon = v["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "epsilon");
+    assert_eq!(epsilon.unwrap()["claim_class"], "btt2");
+}
+
+/// The kernel's own corruption cases (c1, c2: the s6 image with index bytes flipped, booted on
+/// 6.1 and 6.12): with the current index bad the kernel showed s6's namespaces (through
+/// index 0); with both bad it made the region label-less (one `nd_namespace_io` of the whole
+/// region), which `list` reports with exit 1.
+#[test]
+fn the_kernels_corrupted_areas() {
+    let c1 = fixture("c1-corrupt-current-index.lsa");
+    let (code, v) = list_json(&["--isetcookie", COOKIE, c1.to_str().unwrap()]);
+    assert_eq!(code, Some(0));
+    assert_eq!(listed(&v), kernel_namespaces("c1-corrupt-current-index"));
+    assert_eq!(listed(&v), kernel_namespaces("s6-pfn"));
+    assert_eq!(v["findings"]["bad_index"], 1);
+    assert_eq!(v["current"], 0);
+
+    let c2 = fixture("c2-corrupt-both-indexes.lsa");
+    let text = std::fs::read_to_string(fixture("c2-corrupt-both-indexes.json")).unwrap();
+    let truth: Value = serde_json::from_str(&text).unwrap();
+    for k in truth["reboot"]["kernels"].as_array().unwrap() {
+        let io: Vec<&Value> = k["nd"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l.as_str().unwrap().contains("devtype=nd_namespace_io"))
+            .collect();
+        assert_eq!(io.len(), 1, "{}: one label-less namespace", k["kernel"]);
+    }
+    let (code, v) = list_json(&[c2.to_str().unwrap()]);
+    assert_eq!(code, Some(1));
+    assert_eq!(v["label_less"], true);
+    assert_eq!(v["namespaces"], Value::Array(vec![]));
+    let err = fails(&["labels", "list", c2.to_str().unwrap()], 1);
+    assert!(err.contains("label-less"), "{err}");
+}
+
+/// The whole images of s5, s6 and s7 (512 MiB region + 128 KiB label area, as the kernel left
+/// them), read with `--tail 128K --region-start 0x100000000`: the namespaces and their modes
+/// are what both kernels showed: gamma in sector mode (sysfs `safe`) and delta fsdax (sysfs
+/// `memory`) because their data holds the BTT and the pfn block the kernel wrote, although
+/// their labels have no claim class; epsilon (claim class BTT2) in sector mode.
+#[test]
+fn tail_image_with_modes_equals_the_kernel() {
+    for step in ["s5-btt", "s6-pfn", "s7-btt2"] {
+        tail_image_modes(step);
     }
 }
 
-/// The whole image of s5 (512 MiB region + 128 KiB label area, as the kernel left it), read
-/// with `--tail 128K`: the namespaces and their modes are what both kernels showed, gamma in
-/// sector mode (sysfs `safe`, held by btt0.1) because its data holds the BTT the kernel wrote,
-/// although its label has no claim class.
-#[test]
-fn tail_image_with_modes_equals_the_kernel() {
-    let runs = ndsparse::runs(fixture("s5-btt.ndsparse")).unwrap();
+fn tail_image_modes(step: &str) {
+    let runs = ndsparse::runs(fixture(&format!("{step}.ndsparse"))).unwrap();
     let tmp = TempFile::new("labels-s5.img", &[]);
     let file = File::options().write(true).open(&tmp.0).unwrap();
     file.set_len(runs.size).unwrap();
@@ -237,7 +294,7 @@ fn tail_image_with_modes_equals_the_kernel() {
     assert_eq!(code, Some(0));
     // The README: label area = the last 128 KiB, at image offset 0x20000000.
     assert_eq!(v["offset"], 0x2000_0000u64);
-    for (kernel, ns) in kernel_showed("s5-btt") {
+    for (kernel, ns) in kernel_showed(step) {
         let mut got: Vec<(Ns, String)> = v["namespaces"]
             .as_array()
             .unwrap()
@@ -260,10 +317,12 @@ fn tail_image_with_modes_equals_the_kernel() {
             .into_iter()
             .map(|(n, m)| (n, ndctl_mode(&m).to_owned()))
             .collect();
-        assert_eq!(got, want, "{kernel}");
+        assert_eq!(got, want, "{step}: {kernel}");
     }
-    // The same area read as a dump gives the same bytes' namespaces.
-    assert_eq!(listed(&v), kernel_namespaces("s5-btt"));
+    assert_eq!(listed(&v), kernel_namespaces(step));
+    // The tail is the step's label area.
+    let (_, dump) = list_json(&[fixture(&format!("{step}.lsa")).to_str().unwrap()]);
+    assert_eq!(v["label"], dump["label"]);
 }
 
 /// One bit of the current index's free bitmap flipped (byte 80: its checksum fails): the
