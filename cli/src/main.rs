@@ -18,6 +18,7 @@ mod completions;
 mod error;
 mod image;
 mod inspect;
+mod labels;
 mod output;
 mod plan;
 mod progress;
@@ -91,6 +92,8 @@ pub enum Command {
     Compat(compat::CompatArgs),
     /// Rewrite a block in another format version without moving the data.
     Upgrade(compat::UpgradeArgs),
+    /// Namespace labels: list, init, add, rm (the label storage area, as the kernel reads it).
+    Labels(labels::LabelsArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::CompletionsArgs),
 }
@@ -105,6 +108,7 @@ impl Command {
             Self::Create(a) => plan::create(a, ctx),
             Self::Compat(a) => compat::run_compat(a, ctx),
             Self::Upgrade(a) => compat::run_upgrade(a, ctx),
+            Self::Labels(a) => labels::run(a, ctx),
             Self::Completions(a) => completions::run(a, ctx),
         }
     }

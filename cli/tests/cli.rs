@@ -9,13 +9,14 @@ mod support;
 use support::TempFile;
 
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "inspect",
     "check",
     "plan",
     "create",
     "compat",
     "upgrade",
+    "labels",
     "completions",
 ];
 
@@ -70,7 +71,7 @@ fn help_for_every_command() {
 fn unknown_option_is_named() {
     for name in COMMANDS {
         let mut forms = vec![vec![name, "--bogus-flag", "x"], vec![name, "--bogus-flag"]];
-        if name != "plan" && name != "completions" {
+        if name != "plan" && name != "completions" && name != "labels" {
             // After a positional PATH too.
             forms.push(vec![name, "x", "--bogus-flag"]);
         }
@@ -85,6 +86,12 @@ fn unknown_option_is_named() {
             );
         }
     }
+    // A group's subcommand is named too, after its positional argument.
+    let o = run(&["labels", "list", "x", "--bogus-flag"]);
+    assert_eq!(
+        stderr(&o),
+        "infoblock: labels list: unknown option --bogus-flag\n"
+    );
     let o = run(&["check", "--bogus", "x"]);
     assert_eq!(stderr(&o), "infoblock: check: unknown option --bogus\n");
     // A near miss gets a suggestion.
