@@ -64,7 +64,10 @@ impl Sparse {
     }
 
     fn check(&self, offset: u64, len: usize) -> Result<(), SliceError> {
-        if offset.checked_add(len as u64).map_or(true, |e| e > self.size) {
+        if offset
+            .checked_add(len as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len,
@@ -98,7 +101,9 @@ impl WriteAt for Sparse {
             if !self.pages.contains_key(&page) && src.iter().all(|&b| b == 0) {
                 continue;
             }
-            self.pages.entry(page).or_insert_with(|| Box::new([0; 4096]))[at..at + n]
+            self.pages
+                .entry(page)
+                .or_insert_with(|| Box::new([0; 4096]))[at..at + n]
                 .copy_from_slice(src);
         }
         Ok(())
@@ -143,7 +148,10 @@ fn layout_256mib_4096_matches_the_kernel_rig() {
     assert_eq!(layout.arena_count(), 1);
     assert_eq!(layout.rawsize(), 268_431_360);
     let a = layout.arena(0).unwrap();
-    assert_eq!((a.external_nlba, a.internal_nlba, a.nfree), (65208, 65464, 256));
+    assert_eq!(
+        (a.external_nlba, a.internal_nlba, a.nfree),
+        (65208, 65464, 256)
+    );
     assert_eq!(a.internal_lbasize, 4096);
     assert_eq!(a.infooff, 4096);
     assert_eq!(a.dataoff, 4096 + 4096);
@@ -171,14 +179,20 @@ fn layout_256mib_4096_matches_the_kernel_rig() {
 fn layout_256mib_512_and_520() {
     let a = solve(&request(256 * MIB, 512, BttVersion::V1_1)).unwrap();
     let a0 = a.arena(0).unwrap();
-    assert_eq!((a0.internal_lbasize, a0.internal_nlba, a0.external_nlba), (512, 520_160, 519_904));
+    assert_eq!(
+        (a0.internal_lbasize, a0.internal_nlba, a0.external_nlba),
+        (512, 520_160, 519_904)
+    );
     assert_eq!(a0.mapoff - a0.infooff, 266_330_112);
     // 519904 * 512 = 266190848, the rig's btt size for 512.
     assert_eq!(a.capacity(), 266_190_848);
     assert_eq!(a.sector_size(), 512);
     let b = solve(&request(256 * MIB, 520, BttVersion::V1_1)).unwrap();
     let b0 = b.arena(0).unwrap();
-    assert_eq!((b0.internal_lbasize, b0.internal_nlba, b0.external_nlba), (576, 462_763, 462_507));
+    assert_eq!(
+        (b0.internal_lbasize, b0.internal_nlba, b0.external_nlba),
+        (576, 462_763, 462_507)
+    );
     assert_eq!(b0.mapoff - b0.infooff, 266_559_488);
     // The block device counts 512-byte sectors: 462507 * 512 = 236803584.
     assert_eq!(b.capacity(), 236_803_584);
@@ -200,7 +214,10 @@ fn layout_several_arenas() {
     assert_eq!(l.arena_count(), 3);
     let a: Vec<_> = l.arenas().collect();
     assert_eq!(a.len(), 3);
-    assert_eq!((a[0].internal_nlba, a[0].external_nlba), (134_086_776, 134_086_520));
+    assert_eq!(
+        (a[0].internal_nlba, a[0].external_nlba),
+        (134_086_776, 134_086_520)
+    );
     assert_eq!(a[0].mapoff, 549_219_446_784);
     assert_eq!(a[0].nextoff, 1 << 39);
     assert_eq!(a[1].infooff, 1 << 39);
@@ -208,7 +225,10 @@ fn layout_several_arenas() {
     assert_eq!(a[1].nextoff, 1 << 39);
     assert_eq!(a[1].external_lba_start, 134_086_520);
     assert_eq!((a[2].infooff, a[2].size), (1 << 40, 20 * MIB));
-    assert_eq!((a[2].internal_nlba, a[2].external_nlba, a[2].nextoff), (5108, 4852, 0));
+    assert_eq!(
+        (a[2].internal_nlba, a[2].external_nlba, a[2].nextoff),
+        (5108, 4852, 0)
+    );
     assert_eq!(a[2].external_lba_start, 2 * 134_086_520);
     assert_eq!(l.nlba(), 268_177_892);
 
@@ -239,7 +259,15 @@ fn layout_minimum_and_sector_sizes() {
         );
     }
     // Internal sizes: roundup to 64 (INT_LBASIZE_ALIGNMENT).
-    for (ext, int) in [(512, 512), (520, 576), (528, 576), (4096, 4096), (4104, 4160), (4160, 4160), (4224, 4224)] {
+    for (ext, int) in [
+        (512, 512),
+        (520, 576),
+        (528, 576),
+        (4096, 4096),
+        (4104, 4160),
+        (4160, 4160),
+        (4224, 4224),
+    ] {
         let l = solve(&request(GIB, ext, BttVersion::V1_1)).unwrap();
         assert_eq!(l.arena(0).unwrap().internal_lbasize, int, "{ext}");
     }
@@ -307,11 +335,20 @@ fn create_plan_and_bytes() {
 fn create_writes_nothing_on_error() {
     // The request says 64 MiB, the buffer holds 32: the probe read fails first.
     let mut img = vec![0xa5u8; 32 * MIB as usize];
-    let r = create(&mut img.as_mut_slice(), &request(64 * MIB, 512, BttVersion::V1_1));
+    let r = create(
+        &mut img.as_mut_slice(),
+        &request(64 * MIB, 512, BttVersion::V1_1),
+    );
     assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
     assert!(img.iter().all(|&b| b == 0xa5));
-    let r = create(&mut img.as_mut_slice(), &request(8 * MIB, 512, BttVersion::V1_1));
-    assert!(matches!(r, Err(Error::Invalid(Invalid::NamespaceTooSmall { .. }))));
+    let r = create(
+        &mut img.as_mut_slice(),
+        &request(8 * MIB, 512, BttVersion::V1_1),
+    );
+    assert!(matches!(
+        r,
+        Err(Error::Invalid(Invalid::NamespaceTooSmall { .. }))
+    ));
     assert!(img.iter().all(|&b| b == 0xa5));
 }
 
@@ -334,7 +371,10 @@ fn open_a_created_btt_and_read_identity_blocks() {
     let mut reader = Reader::open(&mut img.as_slice(), &ns(size)).unwrap();
     let mut buf = [0u8; 512];
     let t = reader.read_lba(&mut img.as_slice(), 5, &mut buf).unwrap();
-    assert_eq!((t.state, t.postmap, t.data_offset), (MapState::Identity, 5, Some(10752)));
+    assert_eq!(
+        (t.state, t.postmap, t.data_offset),
+        (MapState::Identity, 5, Some(10752))
+    );
     assert_eq!(buf, [0x5a; 512]);
     reader.read_lba(&mut img.as_slice(), 4, &mut buf).unwrap();
     assert_eq!(buf, [0; 512]);
@@ -376,7 +416,10 @@ fn kernel_write(
     let free = newer.old_postmap();
     let data_at = arena.data_offset(free).unwrap() as usize;
     img[data_at..data_at + data.len()].copy_from_slice(data);
-    let old = arena.read_map_entry(&mut &*img, premap).unwrap().postmap(premap);
+    let old = arena
+        .read_map_entry(&mut &*img, premap)
+        .unwrap()
+        .postmap(premap);
     let slot = layout.slots()[1 - sub];
     let at = arena.log_group_offset(lane).unwrap() as usize + slot * 16;
     let mut ent = newer;
@@ -403,7 +446,10 @@ fn writes_through_the_map_and_the_flog_repair() {
     let mut reader = Reader::open(&mut img.as_slice(), &n).unwrap();
     let mut buf = [0u8; 512];
     let t = reader.read_lba(&mut img.as_slice(), 10, &mut buf).unwrap();
-    assert_eq!((t.state, t.postmap, t.repaired_by_lane), (MapState::Normal, 129_739, None));
+    assert_eq!(
+        (t.state, t.postmap, t.repaired_by_lane),
+        (MapState::Normal, 129_739, None)
+    );
     assert_eq!(buf, [0x11; 512]);
     // The lane's next free block is the one LBA 10 had: block 10 (identity).
     let b = kernel_write(&mut img, &n, 3, 20, &[0x22; 512], false);
@@ -416,16 +462,29 @@ fn writes_through_the_map_and_the_flog_repair() {
     let mut reader = Reader::open(&mut img.as_slice(), &n).unwrap();
     let t = reader.read_lba(&mut img.as_slice(), 10, &mut buf).unwrap();
     assert_eq!(t.stored, MapEntry::normal(129_739));
-    assert_eq!((t.entry, t.postmap, t.repaired_by_lane), (MapEntry::normal(20), 20, Some(3)));
+    assert_eq!(
+        (t.entry, t.postmap, t.repaired_by_lane),
+        (MapEntry::normal(20), 20, Some(3))
+    );
     assert_eq!(buf, [0x33; 512]);
     // LBA 20 is untouched by the repair.
     let t = reader.read_lba(&mut img.as_slice(), 20, &mut buf).unwrap();
     assert_eq!((t.postmap, t.repaired_by_lane), (10, None));
     assert_eq!(buf, [0x22; 512]);
     // Seq went 1 (init) -> 2 -> 3 -> 1 in lane 3; the newer entry is the seq-1 one.
-    let arena = Btt::open(&mut img.as_slice(), &n).unwrap().arenas(&mut img.as_slice()).next().unwrap().unwrap();
-    let (_, newer) = arena.newer_log_entry(&mut img.as_slice(), LogLayout::Slots01, 3).unwrap();
-    assert_eq!((newer.seq.get(), newer.lba.get(), newer.new_map.get()), (1, 10, 20));
+    let arena = Btt::open(&mut img.as_slice(), &n)
+        .unwrap()
+        .arenas(&mut img.as_slice())
+        .next()
+        .unwrap()
+        .unwrap();
+    let (_, newer) = arena
+        .newer_log_entry(&mut img.as_slice(), LogLayout::Slots01, 3)
+        .unwrap();
+    assert_eq!(
+        (newer.seq.get(), newer.lba.get(), newer.new_map.get()),
+        (1, 10, 20)
+    );
 }
 
 #[test]
@@ -473,7 +532,10 @@ fn old_log_layout_is_detected() {
     let log = 67_088_384usize;
     let btt = Btt::open(&mut img.as_slice(), &n).unwrap();
     let arena = btt.arenas(&mut img.as_slice()).next().unwrap().unwrap();
-    assert_eq!(arena.log_layout(&mut img.as_slice()), Ok(LogLayout::Slots01));
+    assert_eq!(
+        arena.log_layout(&mut img.as_slice()),
+        Ok(LogLayout::Slots01)
+    );
     // Lane 1: slot 2 = {lba 4, old 4, new 129737, seq 2}, with the map updated.
     let mut g = LogGroup::read_from_bytes(&img[log + 64..log + 128]).unwrap();
     g.ent[2].lba.set(4);
@@ -483,9 +545,15 @@ fn old_log_layout_is_detected() {
     img[log + 64..log + 128].copy_from_slice(g.as_bytes());
     let map = 66_568_192usize;
     img[map + 16..map + 20].copy_from_slice(MapEntry::normal(129_737).as_bytes());
-    assert_eq!(arena.log_layout(&mut img.as_slice()), Ok(LogLayout::Slots02));
+    assert_eq!(
+        arena.log_layout(&mut img.as_slice()),
+        Ok(LogLayout::Slots02)
+    );
     let mut reader = Reader::open(&mut img.as_slice(), &n).unwrap();
-    assert_eq!(reader.translate(&mut img.as_slice(), 4).unwrap().postmap, 129_737);
+    assert_eq!(
+        reader.translate(&mut img.as_slice(), 4).unwrap().postmap,
+        129_737
+    );
     // A later lane that uses slot 1 breaks the layout: lane 2, slot 1 must be padding.
     let mut g2 = LogGroup::read_from_bytes(&img[log + 128..log + 192]).unwrap();
     g2.ent[1] = g.ent[2];
@@ -552,7 +620,10 @@ fn info_block_checks() {
     // Checksum: one flipped bit.
     let mut img = clean.clone();
     img[4096 + 60] ^= 1;
-    assert!(matches!(invalid(open(&img, &ns(size))), Invalid::ChecksumMismatch { arena: 0, .. }));
+    assert!(matches!(
+        invalid(open(&img, &ns(size))),
+        Invalid::ChecksumMismatch { arena: 0, .. }
+    ));
 
     // parent_uuid: zero is never compared; non-zero must be the namespace's.
     let labelled = Namespace {
@@ -589,7 +660,10 @@ fn info_block_checks() {
         version: BttVersion::V2_0,
         ..ns(size)
     };
-    assert!(matches!(invalid(open(&clean, &v2)), Invalid::BadSignature { arena: 0, .. }));
+    assert!(matches!(
+        invalid(open(&clean, &v2)),
+        Invalid::BadSignature { arena: 0, .. }
+    ));
 
     // IB_FLAG_ERROR is reported, not refused.
     let mut img = clean.clone();
@@ -599,7 +673,10 @@ fn info_block_checks() {
     // Structure: nlba overflow, areas out of order, nextoff past the end or inside.
     let mut img = clean.clone();
     edit_info(&mut img, 4096, |sb| sb.external_nlba.set(u32::MAX));
-    assert!(matches!(invalid(open(&img, &ns(size))), Invalid::NlbaMismatch { .. }));
+    assert!(matches!(
+        invalid(open(&img, &ns(size))),
+        Invalid::NlbaMismatch { .. }
+    ));
     let mut img = clean.clone();
     edit_info(&mut img, 4096, |sb| sb.mapoff.set(4096));
     assert!(matches!(
@@ -611,7 +688,10 @@ fn info_block_checks() {
     ));
     let mut img = clean.clone();
     edit_info(&mut img, 4096, |sb| sb.nextoff.set(u64::MAX));
-    assert!(matches!(invalid(open(&img, &ns(size))), Invalid::ArenaPastEnd { .. }));
+    assert!(matches!(
+        invalid(open(&img, &ns(size))),
+        Invalid::ArenaPastEnd { .. }
+    ));
     let mut img = clean.clone();
     edit_info(&mut img, 4096, |sb| sb.nextoff.set(4096));
     assert!(matches!(
@@ -623,10 +703,16 @@ fn info_block_checks() {
     ));
     let mut img = clean.clone();
     edit_info(&mut img, 4096, |sb| sb.external_lbasize.set(0));
-    assert_eq!(invalid(open(&img, &ns(size))), Invalid::ZeroLbasize { arena: 0 });
+    assert_eq!(
+        invalid(open(&img, &ns(size))),
+        Invalid::ZeroLbasize { arena: 0 }
+    );
 
     // The namespace minimum (__nd_btt_probe / attach), and a truncated image.
-    assert!(matches!(invalid(open(&clean, &ns(16 * MIB))), Invalid::NamespaceTooSmall { .. }));
+    assert!(matches!(
+        invalid(open(&clean, &ns(16 * MIB))),
+        Invalid::NamespaceTooSmall { .. }
+    ));
     let short = &clean[..32 * MIB as usize];
     let r = Btt::open(&mut &short[..], &ns(size));
     assert!(matches!(r, Err(Error::Io { .. })), "{r:?}");
@@ -649,7 +735,10 @@ fn several_arenas_read_and_a_bad_later_arena() {
     assert_eq!((btt.arena_count, btt.nlba), (3, 268_177_892));
     let arenas: Vec<_> = btt.arenas(&mut img).map(Result::unwrap).collect();
     for (a, l) in arenas.iter().zip(layout.arenas()) {
-        assert_eq!((a.infooff, a.dataoff, a.mapoff, a.logoff, a.info2off), (l.infooff, l.dataoff, l.mapoff, l.logoff, l.info2off));
+        assert_eq!(
+            (a.infooff, a.dataoff, a.mapoff, a.logoff, a.info2off),
+            (l.infooff, l.dataoff, l.mapoff, l.logoff, l.info2off)
+        );
         assert_eq!(a.external_lba_start, l.external_lba_start);
     }
     let mut reader = Reader::new(btt);
@@ -668,7 +757,10 @@ fn several_arenas_read_and_a_bad_later_arena() {
     }
     // Corrupt the third arena's signature.
     img.write_at(1 << 40, b"XTT").unwrap();
-    assert!(matches!(invalid(Btt::open(&mut img, &n)), Invalid::BadSignature { arena: 2, .. }));
+    assert!(matches!(
+        invalid(Btt::open(&mut img, &n)),
+        Invalid::BadSignature { arena: 2, .. }
+    ));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -66,7 +66,10 @@ impl Sparse {
 impl ReadAt for Sparse {
     type Error = SliceError;
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
@@ -90,7 +93,10 @@ impl ReadAt for Sparse {
 
 impl WriteAt for Sparse {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
-        if offset.checked_add(buf.len() as u64).map_or(true, |e| e > self.size) {
+        if offset
+            .checked_add(buf.len() as u64)
+            .map_or(true, |e| e > self.size)
+        {
             return Err(SliceError {
                 offset,
                 len: buf.len(),
@@ -186,7 +192,11 @@ fn kernel_written_btts() {
         // The device the kernel made.
         let btt = Btt::open(&mut kernel, &ns).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(btt.nlba, num(&case["guest"]["nlba"]), "{name}");
-        assert_eq!(btt.capacity(), num(&case["create_json"][0]["dev_size"]), "{name}");
+        assert_eq!(
+            btt.capacity(),
+            num(&case["create_json"][0]["dev_size"]),
+            "{name}"
+        );
         assert_eq!(btt.uuid, uuid);
 
         // The metadata create writes for the same inputs.
@@ -210,7 +220,10 @@ fn kernel_written_btts() {
                 ours.read_at(at, &mut o).unwrap();
                 assert_eq!(k, o, "{name}: info block at {at:#x}");
             }
-            assert_eq!((a.mapoff, a.logoff, a.info2off), (l.mapoff, l.logoff, l.info2off));
+            assert_eq!(
+                (a.mapoff, a.logoff, a.info2off),
+                (l.mapoff, l.logoff, l.info2off)
+            );
             // Map: identical except at the LBAs the guest wrote.
             let mut km = vec![MapEntry::IDENTITY; 4096];
             let mut om = vec![MapEntry::IDENTITY; 4096];
@@ -227,8 +240,14 @@ fn kernel_written_btts() {
                 }
                 first += n as u32;
             }
-            assert!(differ.is_subset(&written), "{name}: map differs at {differ:?}");
-            assert!(!differ.is_empty(), "{name}: the guest's writes changed no map entry");
+            assert!(
+                differ.is_subset(&written),
+                "{name}: map differs at {differ:?}"
+            );
+            assert!(
+                !differ.is_empty(),
+                "{name}: the guest's writes changed no map entry"
+            );
             // Flog: identical except in the lanes of the CPUs that wrote.
             let mut lanes = BTreeSet::new();
             for lane in 0..a.nfree {
@@ -238,9 +257,15 @@ fn kernel_written_btts() {
                     lanes.insert(lane);
                 }
             }
-            assert!(lanes.iter().all(|&l| l < cpus), "{name}: lanes {lanes:?} differ");
+            assert!(
+                lanes.iter().all(|&l| l < cpus),
+                "{name}: lanes {lanes:?} differ"
+            );
             assert!(!lanes.is_empty(), "{name}");
-            eprintln!("{name}: arena {}: map differs at {differ:?}, flog lanes {lanes:?}", a.index);
+            eprintln!(
+                "{name}: arena {}: map differs at {differ:?}, flog lanes {lanes:?}",
+                a.index
+            );
         }
 
         // What the guest read back.

@@ -20,7 +20,10 @@ const REGION_SIZE: u64 = 536_870_912;
 
 /// A fixture: the first 4 KiB of the 128 KiB area, padded with the zeros the rest held.
 fn area(name: &str) -> Vec<u8> {
-    let path = format!("{}/tests/data/labels/{name}.lsa4k", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/data/labels/{name}.lsa4k",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     bytes.resize(128 << 10, 0);
     bytes
@@ -42,7 +45,14 @@ fn namespaces(bytes: &[u8]) -> Vec<(Uuid, String, u64, u64)> {
     assert_eq!(scan.failure, None);
     let mut v: Vec<_> = out[..scan.count]
         .iter()
-        .map(|n| (n.uuid, n.name_str().unwrap().to_owned(), REGION_START + n.dpa, n.rawsize))
+        .map(|n| {
+            (
+                n.uuid,
+                n.name_str().unwrap().to_owned(),
+                REGION_START + n.dpa,
+                n.rawsize,
+            )
+        })
         .collect();
     v.sort_by_key(|n| n.2);
     v
@@ -91,7 +101,10 @@ fn init_equals_the_accepted_empty_pair() {
         .unwrap();
     assert_eq!(ours, s0);
     let parsed = LabelArea::parse(&s0).unwrap();
-    assert_eq!((parsed.version(), parsed.current(), parsed.nfree()), (LabelVersion::V1_2, 0, 510));
+    assert_eq!(
+        (parsed.version(), parsed.current(), parsed.nfree()),
+        (LabelVersion::V1_2, 0, 510)
+    );
     assert!(namespaces(&s0).is_empty());
 }
 

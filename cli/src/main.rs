@@ -12,12 +12,14 @@
 //! `run(args, &Ctx) -> Result<(), Failure>`; see docs/cli.md "Adding a command".
 
 mod args;
+mod btt;
 mod check;
 mod compat;
 mod completions;
 mod error;
 mod image;
 mod inspect;
+mod nsarg;
 mod output;
 mod plan;
 mod progress;
@@ -91,6 +93,8 @@ pub enum Command {
     Compat(compat::CompatArgs),
     /// Rewrite a block in another format version without moving the data.
     Upgrade(compat::UpgradeArgs),
+    /// The BTT (sector mode) of a namespace: read blocks, check and repair, create.
+    Btt(btt::BttArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::CompletionsArgs),
 }
@@ -105,6 +109,7 @@ impl Command {
             Self::Create(a) => plan::create(a, ctx),
             Self::Compat(a) => compat::run_compat(a, ctx),
             Self::Upgrade(a) => compat::run_upgrade(a, ctx),
+            Self::Btt(a) => btt::run(a, ctx),
             Self::Completions(a) => completions::run(a, ctx),
         }
     }
