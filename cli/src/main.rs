@@ -22,6 +22,7 @@ mod inspect;
 mod nsarg;
 mod output;
 mod plan;
+mod probe;
 mod progress;
 mod sysfs;
 
@@ -93,6 +94,8 @@ pub enum Command {
     Compat(compat::CompatArgs),
     /// Rewrite a block in another format version without moving the data.
     Upgrade(compat::UpgradeArgs),
+    /// What the kernel makes of a namespace (BTT, fsdax, devdax, raw) and where its data is.
+    Probe(probe::ProbeArgs),
     /// The BTT (sector mode) of a namespace: read blocks, check and repair, create.
     Btt(btt::BttArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
@@ -109,6 +112,7 @@ impl Command {
             Self::Create(a) => plan::create(a, ctx),
             Self::Compat(a) => compat::run_compat(a, ctx),
             Self::Upgrade(a) => compat::run_upgrade(a, ctx),
+            Self::Probe(a) => probe::run(a, ctx),
             Self::Btt(a) => btt::run(a, ctx),
             Self::Completions(a) => completions::run(a, ctx),
         }
