@@ -13,6 +13,7 @@
 
 mod args;
 mod btt;
+mod btt_inspect;
 mod check;
 mod compat;
 mod completions;

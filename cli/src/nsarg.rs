@@ -8,7 +8,7 @@
 //! has no `holder_class` file: claim class none.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nvdimm_infoblock::btt::arena::BttVersion;
 use nvdimm_infoblock::probe::ClaimClass;
@@ -135,7 +135,7 @@ pub fn target(
     cmd: &str,
     path: &str,
     namespace: Option<&str>,
-    root: &PathBuf,
+    root: &Path,
 ) -> Result<Target, Failure> {
     let fail = |m: String| Failure::usage(format!("{cmd}: {m}"));
     // namespaceX.Y (not a file here): the namespace's raw bytes are its raw /dev/pmemN.

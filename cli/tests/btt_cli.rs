@@ -2,6 +2,8 @@
 //! Linux kernel wrote (tests/data/kernel/btt/, README there): what the guest read back
 //! (`readback[].guest_sha256`), the btt device's sysfs `size`, and the kernel's metadata bytes.
 
+// Shared with the library's tests (MSRV 1.81, where `is_none_or` is not available).
+#[allow(clippy::unnecessary_map_or)]
 #[path = "../../tests/support/ndsparse.rs"]
 mod ndsparse;
 #[path = "../../tests/support/mod.rs"]
@@ -480,4 +482,41 @@ fn subcommand_help() {
         assert!(text.to_lowercase().contains("exit codes"), "{text}");
         assert!(o.stderr.is_empty());
     }
+}
+
+/// `inspect` recognises the kernel's BTT 1.1 (info block at 4096) and walks its arenas: the
+/// external_nlba of the arenas add up to the guest's N, both info blocks are equal (the
+/// kernel writes the same block twice), no error flag; the 520 GiB image has two arenas
+/// (512 GiB + 8 GiB, nextoff 0x8000000000 in the README).
+#[test]
+fn inspect_walks_the_arenas() {
+    for name in FIXTURES {
+        let m = meta(name);
+        let img = unpack(name);
+        let o = run(&["inspect", "--json", img.path()]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let v = &json(&o)[0];
+        assert_eq!(v["btt_version"], "1.1", "{name}");
+        assert_eq!(v["info_offset"], 4096, "{name}");
+        assert_eq!(v["info"]["uuid"], m["uuid"], "{name}");
+        let arenas = v["arenas"].as_array().unwrap();
+        let nlba: u64 = arenas.iter().map(|a| num(&a["external_nlba"])).sum();
+        assert_eq!(nlba, num(&m["guest"]["nlba"]), "{name}");
+        for a in arenas {
+            assert_eq!(a["info2_equal"], true, "{name}");
+            assert_eq!(a["error_flag"], false, "{name}");
+        }
+        let expected_arenas = if name == BIG { 2 } else { 1 };
+        assert_eq!(arenas.len(), expected_arenas, "{name}");
+        if name == BIG {
+            assert_eq!(num(&arenas[0]["nextoff"]), 0x80_0000_0000);
+        }
+    }
+    // A flipped byte in the primary: unusable, exit 1, one line.
+    let img = unpack("256M-512");
+    let f = OpenOptions::new().write(true).open(&img.0).unwrap();
+    f.write_all_at(&[0xff], 4096 + 61).unwrap();
+    let o = run(&["inspect", img.path()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(one_line(&o).contains("checksum"), "{}", stderr(&o));
 }

@@ -4,6 +4,8 @@
 //! kernel-written fixtures (tests/data/kernel/btt/); namespaces by name with the recorded
 //! sysfs trees (cli/tests/data/sysfs/).
 
+// Shared with the library's tests (MSRV 1.81, where `is_none_or` is not available).
+#[allow(clippy::unnecessary_map_or)]
 #[path = "../../tests/support/ndsparse.rs"]
 mod ndsparse;
 #[path = "../../tests/support/mod.rs"]
