@@ -14,7 +14,7 @@ use std::os::unix::fs::FileExt as _;
 use std::path::PathBuf;
 
 use nvdimm_infoblock::btt::arena::{check_info, read_info, BttVersion, Namespace};
-use nvdimm_infoblock::btt::check::{self, Finding, Scratch, Severity};
+use nvdimm_infoblock::btt::check::{self, Finding, Referrer, Scratch, Severity};
 use nvdimm_infoblock::btt::error::{Error as BttError, Invalid};
 use nvdimm_infoblock::btt::layout::{self, LayoutRequest};
 use nvdimm_infoblock::btt::read::Reader;
@@ -314,7 +314,7 @@ fn read(args: ReadArgs, _ctx: &Ctx) -> Result<(), Failure> {
 
 /// The JSON object of a finding: `kind`, `severity`, `arena`, `lane`, `lba` (null when the
 /// finding has none), `message`, and `values` (every field of the finding).
-pub fn finding_json(f: &Finding) -> Value {
+pub fn finding_json(f: &Finding) -> FindingJson {
     let (kind, lane, lba, values): (&str, Option<u32>, Option<u32>, Value) = match *f {
         Finding::Invalid(i) => (
             "invalid",
@@ -438,24 +438,101 @@ pub fn finding_json(f: &Finding) -> Value {
             ..
         } => (
             "block_referenced_twice",
-            None,
-            None,
-            json!({"block": block, "first": first.map(|r| format!("{r:?}")), "second": format!("{second:?}")}),
+            match second {
+                Referrer::Lane { lane } => Some(lane),
+                Referrer::Map { .. } => None,
+            },
+            match second {
+                Referrer::Map { lba } => Some(lba),
+                Referrer::Lane { .. } => None,
+            },
+            json!({"block": block, "first": first.map(referrer_json), "second": referrer_json(second)}),
         ),
         Finding::BlockUnreferenced { block, .. } => {
             ("block_unreferenced", None, None, json!({"block": block}))
         }
         _ => ("other", None, None, json!({})),
     };
-    json!({
-        "kind": kind,
-        "severity": severity_name(f.severity()),
-        "arena": f.arena(),
-        "lane": lane,
-        "lba": lba,
-        "message": f.to_string(),
-        "values": values,
-    })
+    FindingJson {
+        kind,
+        severity: severity_name(f.severity()),
+        arena: f.arena(),
+        lane,
+        lba,
+        message: f.to_string(),
+        values,
+    }
+}
+
+/// A finding in `btt check --json`.
+#[derive(Debug, Serialize)]
+pub struct FindingJson {
+    kind: &'static str,
+    severity: &'static str,
+    arena: Option<u32>,
+    lane: Option<u32>,
+    lba: Option<u32>,
+    message: String,
+    values: Value,
+}
+
+/// `btt check --json`.
+#[derive(Debug, Serialize)]
+struct CheckJson {
+    file: String,
+    version: String,
+    namespace_size: u64,
+    parent_uuid: String,
+    arenas: u32,
+    clean: bool,
+    errors: u64,
+    warnings: u64,
+    notes: u64,
+    passes: u64,
+    findings: Vec<FindingJson>,
+    repair: RepairJson,
+}
+
+/// The repair part of [`CheckJson`].
+#[derive(Debug, Serialize)]
+struct RepairJson {
+    planned: Vec<WriteJson>,
+    unrecoverable: Option<String>,
+    written: bool,
+}
+
+/// One byte range of `btt create`.
+#[derive(Debug, Serialize)]
+struct RangeJson {
+    arena: u32,
+    area: String,
+    offset: u64,
+    len: u64,
+}
+
+/// `btt create --json`.
+#[derive(Debug, Serialize)]
+struct CreateJson {
+    file: String,
+    version: String,
+    uuid: String,
+    parent_uuid: String,
+    sector_size: u32,
+    namespace_size: u64,
+    arenas: u32,
+    nlba: u64,
+    logical_block_size: u32,
+    dev_size: u64,
+    written: bool,
+    plan: Vec<RangeJson>,
+}
+
+/// A referrer of a block: `{"map_lba": N}` (a map entry) or `{"lane": N}` (a free block).
+fn referrer_json(r: Referrer) -> Value {
+    match r {
+        Referrer::Map { lba } => json!({ "map_lba": lba }),
+        Referrer::Lane { lane } => json!({ "lane": lane }),
+    }
 }
 
 fn copy_name(c: check::InfoCopy) -> &'static str {
@@ -560,24 +637,24 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
     }
     let clean = summary.is_clean();
     if args.json {
-        output::json(&json!({
-            "file": path,
-            "version": ns.version.to_string(),
-            "namespace_size": ns.size,
-            "parent_uuid": ns.uuid.to_string(),
-            "arenas": summary.arenas,
-            "clean": clean,
-            "errors": summary.errors,
-            "warnings": summary.warnings,
-            "notes": summary.notes,
-            "passes": summary.passes,
-            "findings": findings.iter().map(finding_json).collect::<Vec<_>>(),
-            "repair": {
-                "planned": plan_json(&plan),
-                "unrecoverable": plan.unrecoverable.map(|f| f.to_string()),
-                "written": written,
+        output::json(&CheckJson {
+            file: path.clone(),
+            version: ns.version.to_string(),
+            namespace_size: ns.size,
+            parent_uuid: ns.uuid.to_string(),
+            arenas: summary.arenas,
+            clean,
+            errors: summary.errors,
+            warnings: summary.warnings,
+            notes: summary.notes,
+            passes: summary.passes,
+            findings: findings.iter().map(finding_json).collect(),
+            repair: RepairJson {
+                planned: plan_json(&plan),
+                unrecoverable: plan.unrecoverable.map(|f| f.to_string()),
+                written,
             },
-        }))?;
+        })?;
     } else {
         let mut out = format!(
             "{path}: BTT {} ({} arena{}), {} error(s), {} warning(s), {} note(s)\n",
@@ -678,22 +755,28 @@ fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
             .map_err(|e| Failure::usage(format!("{cmd}: {path}: {}", io_text(&e))))?;
     }
     if args.json {
-        output::json(&json!({
-            "file": path,
-            "version": version.to_string(),
-            "uuid": uuid.to_string(),
-            "parent_uuid": parent.to_string(),
-            "sector_size": args.sector_size,
-            "namespace_size": len,
-            "arenas": plan.arena_count(),
-            "nlba": plan.nlba(),
-            "logical_block_size": plan.sector_size(),
-            "dev_size": plan.capacity(),
-            "written": !args.dry_run,
-            "plan": ranges.iter().map(|r| json!({
-                "arena": r.arena, "area": r.area.to_string(), "offset": r.offset, "len": r.len,
-            })).collect::<Vec<_>>(),
-        }))?;
+        output::json(&CreateJson {
+            file: path.clone(),
+            version: version.to_string(),
+            uuid: uuid.to_string(),
+            parent_uuid: parent.to_string(),
+            sector_size: args.sector_size,
+            namespace_size: len,
+            arenas: plan.arena_count(),
+            nlba: plan.nlba(),
+            logical_block_size: plan.sector_size(),
+            dev_size: plan.capacity(),
+            written: !args.dry_run,
+            plan: ranges
+                .iter()
+                .map(|r| RangeJson {
+                    arena: r.arena,
+                    area: r.area.to_string(),
+                    offset: r.offset,
+                    len: r.len,
+                })
+                .collect(),
+        })?;
     } else {
         let mut out = format!(
             "{} BTT {version} on {path} ({len} bytes)\n",

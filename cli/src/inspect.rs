@@ -153,7 +153,7 @@ pub fn run(args: InspectArgs, _ctx: &Ctx) -> Result<(), Failure> {
         #[serde(untagged)]
         enum Object<'a> {
             Block(BlockJson),
-            Btt(&'a serde_json::Value),
+            Btt(&'a btt_inspect::BttJson),
         }
         let objects: Vec<Object<'_>> = order
             .iter()
