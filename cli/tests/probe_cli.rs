@@ -251,3 +251,108 @@ fn namespaces_by_name() {
     // btt.size of the fixture's sysfs.
     assert_eq!(p["dev_size"], 266_190_848);
 }
+
+/// A copy of a recorded sysfs tree (symlinks kept) in a fresh temporary directory.
+fn tree_copy(name: &str, tag: &str) -> std::path::PathBuf {
+    let dst = std::env::temp_dir().join(format!("infoblock-sysfs-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dst);
+    let ok = Command::new("cp")
+        .arg("-a")
+        .arg(tree(name))
+        .arg(&dst)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    dst
+}
+
+/// The claim class from sysfs: `holder_class` holds what `holder_class_show` prints (`pfn`,
+/// `btt` for both BTT classes, an empty line for none). Written into a copy of the recorded
+/// raw tree, it is the default of `probe --namespace` and `check --namespace`: under `pfn`
+/// the BTT driver is not asked (raw), under `btt` the BTT is a sector device; `--claim`
+/// overrides it.
+#[test]
+fn claim_class_from_sysfs_holder_class() {
+    let img = btt_fixture("256M-512");
+    for (class, verdict) in [("pfn", "raw"), ("btt", "sector"), ("", "sector")] {
+        let root = tree_copy("raw", &format!("hc{class}"));
+        std::fs::write(
+            root.join("bus/nd/devices/namespace0.0/holder_class"),
+            format!("{class}\n"),
+        )
+        .unwrap();
+        let root_s = root.display().to_string();
+        let base = [
+            img.path(),
+            "--namespace",
+            "namespace0.0",
+            "--sysfs-root",
+            &root_s,
+            "--json",
+        ];
+        let mut args = vec!["probe"];
+        args.extend(base);
+        let p = json(&run(&args));
+        assert_eq!(p["verdict"], verdict, "{class:?}: {p}");
+        let expected_claim = if class.is_empty() { "none" } else { class };
+        assert_eq!(p["claim"], expected_claim, "{class:?}");
+        args[0] = "check";
+        let c = json(&run(&args));
+        assert_eq!(c["verdict"], verdict, "{class:?}: {c}");
+        // --claim wins over sysfs.
+        args[0] = "probe";
+        args.extend(["--claim", "none"]);
+        assert_eq!(json(&run(&args))["verdict"], "sector", "{class:?}");
+        // `btt read` under the sysfs namespace (its size and uuid).
+        let o = run(&[
+            "btt",
+            "read",
+            img.path(),
+            "--lba",
+            "0",
+            "--namespace",
+            "namespace0.0",
+            "--sysfs-root",
+            &root_s,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(&o.stdout[..16], b"L0000000G000060\n");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
+
+/// A valid info block with an all-zero flog: the BTT driver claims the namespace
+/// (`nd_btt_probe` checks the info block only), then attaching it fails: `log_set_indices`
+/// sees every lane as padding, finds no entry slot and returns -ENXIO, so no /dev/pmemNs
+/// appears: rejected at enable, and nothing else is asked.
+#[test]
+fn btt_that_fails_to_attach_is_rejected() {
+    let img = btt_fixture("256M-4096");
+    let sb = std::fs::read(&img.0).unwrap()[4096..8192].to_vec();
+    let logoff = 4096 + u64::from_le_bytes(sb[104..112].try_into().unwrap());
+    let info2off = 4096 + u64::from_le_bytes(sb[112..120].try_into().unwrap());
+    let f = OpenOptions::new().write(true).open(&img.0).unwrap();
+    f.write_all_at(&vec![0u8; (info2off - logoff) as usize], logoff)
+        .unwrap();
+    let o = run(&["probe", img.path(), "--ns-start", "0x100000000", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    one_line(&o);
+    let p = json(&o);
+    assert_eq!(p["verdict"], "rejected", "{p}");
+    assert_eq!(p["drivers"]["btt"]["result"], "claimed");
+    assert_eq!(p["data"], Value::Null);
+    let o = run(&["check", img.path(), "--ns-start", "0x100000000", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    one_line(&o);
+    let c = json(&o);
+    assert_eq!(c["verdict"], "rejected", "{c}");
+    assert_eq!(c["stage"], "enable");
+    assert_eq!(c["reason"], "unknown_log_layout");
+    // btt check reports it (the flog's first slots hold padding) and cannot repair it.
+    let o = run(&["btt", "check", img.path(), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v = json(&o);
+    assert!(v["errors"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(v["repair"]["planned"], Value::Array(vec![]));
+}
