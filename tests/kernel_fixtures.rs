@@ -39,6 +39,7 @@ fn ndsparse_runs_follow_the_format() {
     for p in files("btt", "ndsparse")
         .into_iter()
         .chain(files("labels", "ndsparse"))
+        .chain(files("labels-v11", "ndsparse"))
     {
         let r = ndsparse::runs(&p).expect("header");
         let size = r.size;
@@ -123,7 +124,10 @@ fn btt_fixtures_match_their_json() {
 #[test]
 fn lsa_dumps_are_whole_areas() {
     let mut n = 0;
-    for p in files("labels", "lsa") {
+    for p in files("labels", "lsa")
+        .into_iter()
+        .chain(files("labels-v11", "lsa"))
+    {
         let b = fs::read(&p).expect("read");
         assert_eq!(b.len(), 131072, "{}", p.display());
         assert_eq!(&b[..16], b"NAMESPACE_INDEX\0", "{}", p.display());

@@ -971,3 +971,91 @@ fn errors_display() {
     is_error(f);
     is_error(SlotError::Slot { stored: 1 });
 }
+
+/// nd_label_reserve_dpa through __request_region(dpa, rawsize): the inclusive end is
+/// dpa + rawsize - 1 in u64. rawsize 0 at dpa 4096: end 4095 < 4096, refused. rawsize 0 at
+/// dpa 0: end 2^64 - 1, the whole DPA space reserved, so a second label anywhere conflicts.
+/// dpa 2^64 - 4096 with rawsize 4096: end 2^64 - 1, accepted (the sum is 2^64, not past it).
+#[test]
+fn dpa_reservation_follows_request_region() {
+    let v = LabelVersion::V1_2;
+    let raw = |n: u8, slot: u32, dpa: u64, size: u64| {
+        let mut l = NewLabel::new(uuid(n), "r", 0, 4096, RIG_COOKIE).unwrap();
+        l.dpa = dpa;
+        l.rawsize = size;
+        l.to_bytes(v, slot, 0)
+    };
+    let failure = |labels: &[(u8, u64, u64)]| {
+        let mut area = fresh(v, InitStyle::Kernel);
+        for (slot, &(n, dpa, size)) in labels.iter().enumerate() {
+            plant(&mut area, v, slot as u32, &raw(n, slot as u32, dpa, size));
+        }
+        scan(&area, &rig()).1.failure
+    };
+    assert_eq!(
+        failure(&[(1, 4096, 0)]),
+        Some(RegionFailure::DpaConflict { slot: 0 })
+    );
+    assert_eq!(failure(&[(1, 0, 0)]), None);
+    assert_eq!(
+        failure(&[(1, 0, 0), (2, 1 << 40, 4096)]),
+        Some(RegionFailure::DpaConflict { slot: 1 })
+    );
+    assert_eq!(failure(&[(1, u64::MAX - 4095, 4096)]), None);
+    assert_eq!(
+        failure(&[(1, u64::MAX - 4095, 8192)]),
+        Some(RegionFailure::DpaConflict { slot: 0 })
+    );
+    // Touching ranges do not overlap: [0, 4095] and [4096, 8191].
+    assert_eq!(failure(&[(1, 0, 4096), (2, 4096, 4096)]), None);
+    assert_eq!(
+        failure(&[(1, 0, 4097), (2, 4096, 4096)]),
+        Some(RegionFailure::DpaConflict { slot: 1 })
+    );
+}
+
+/// A 1 MiB area of 128-byte labels, by hand: n = 1048576 / 128 = 8192; index =
+/// ALIGN(72 + 1024, 256) = 1280; nslot = (1048576 - 2560) / 128 = 8172; slot 0 at 2560.
+/// Labels past slot 4096 are read on every visit instead of once (the scan's memo covers
+/// 4096 slots); the kernel's rules give the same answers there.
+#[test]
+fn large_area_beyond_the_scan_memo() {
+    let v = LabelVersion::V1_1;
+    let mut area = vec![0u8; 1 << 20];
+    label::init(area.len(), v, InitStyle::Kernel)
+        .unwrap()
+        .apply_in_place(&mut area)
+        .unwrap();
+    let g = LabelArea::parse(&area).unwrap().geometry();
+    assert_eq!((g.index_size, g.nslot, g.labeloff()), (1280, 8172, 2560));
+    let put = |area: &mut Vec<u8>, slot: u32, n: u8, dpa: u64| {
+        let l = NewLabel::new(uuid(n), "big", dpa, 1 << 20, RIG_COOKIE).unwrap();
+        let off = 2560 + slot as usize * 128;
+        area[off..off + 128].copy_from_slice(&l.to_bytes(v, slot, 0)[..128]);
+        for idx in [0usize, 1280] {
+            area[idx + 72 + slot as usize / 8] &= !(1 << (slot % 8));
+            fix_index(area, idx, 1280);
+        }
+    };
+    put(&mut area, 10, 1, 0);
+    put(&mut area, 5000, 2, 1 << 20);
+    put(&mut area, 8171, 3, 2 << 20);
+    let (ns, s) = scan(&area, &rig());
+    assert_eq!(s.failure, None);
+    assert_eq!(
+        ns.iter().map(|n| n.slot).collect::<Vec<_>>(),
+        [10, 5000, 8171]
+    );
+    // A duplicate uuid past the memo still fails the region ("conflicting extents").
+    put(&mut area, 6000, 2, 3 << 20);
+    assert_eq!(
+        scan(&area, &rig()).1.failure,
+        Some(RegionFailure::ConflictingExtents { uuid: uuid(2) })
+    );
+    // An overlap past the memo fails the DIMM.
+    put(&mut area, 6000, 4, (2 << 20) + 4096);
+    assert_eq!(
+        scan(&area, &rig()).1.failure,
+        Some(RegionFailure::DpaConflict { slot: 8171 })
+    );
+}

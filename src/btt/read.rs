@@ -21,8 +21,14 @@ use crate::btt::raw::{MapEntry, MapState};
 use crate::io::ReadAt;
 
 /// Repairs a [`Reader`] can hold for one arena: a kernel arena has 256 lanes, and each lane
-/// repairs at most one entry.
+/// repairs at most one entry. [`Reader::open`] keeps the repairs of every arena in a table of
+/// the same size.
 const MAX_REPAIRS: usize = 256;
+
+/// Arenas whose geometry [`Reader::open`] keeps in memory: 4 TiB of 512 GiB arenas. A bigger
+/// BTT, or one whose arenas need more than [`MAX_REPAIRS`] repairs in all, is read through the
+/// one-arena cache, which walks the chain and replays the arena's flog when the arena changes.
+const MAX_ARENAS: usize = 8;
 
 /// Where an LBA's data is, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -120,31 +126,112 @@ impl Cache {
     }
 }
 
-/// Reads blocks of a BTT; holds the [`Btt`] and the arena last used (with the flog repairs
-/// the kernel would make in it). It assumes the namespace does not change while it is used,
-/// as the kernel's in-memory state does.
+/// A repair of [`Table`], with its arena.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+struct TaggedRepair {
+    arena: u32,
+    repair: Repair,
+}
+
+/// Every arena of a BTT and every repair the kernel's flog replay would make in them, read
+/// once by [`Reader::open`], so that a lookup reads nothing but its map entry whatever arena it
+/// falls in.
+#[derive(Clone, Copy, Debug)]
+struct Table {
+    arenas: [Option<Arena>; MAX_ARENAS],
+    repairs: [TaggedRepair; MAX_REPAIRS],
+    nrepairs: usize,
+}
+
+impl Table {
+    /// The table of `btt`'s arenas, or `None` when they do not fit ([`MAX_ARENAS`] arenas,
+    /// [`MAX_REPAIRS`] repairs).
+    fn build<R: ReadAt + ?Sized>(ns: &mut R, btt: &Btt) -> Result<Option<Self>, Error<R::Error>> {
+        if usize::try_from(btt.arena_count).map_or(true, |n| n > MAX_ARENAS) {
+            return Ok(None);
+        }
+        let mut table = Self {
+            arenas: [None; MAX_ARENAS],
+            repairs: [TaggedRepair::default(); MAX_REPAIRS],
+            nrepairs: 0,
+        };
+        for (slot, arena) in table.arenas.iter_mut().zip(btt.arenas(ns)) {
+            *slot = Some(arena?);
+        }
+        for arena in table.arenas.into_iter().flatten() {
+            let cache = Cache::build(ns, arena)?;
+            for repair in cache.repairs.get(..cache.len).unwrap_or(&[]) {
+                let Some(free) = table.repairs.get_mut(table.nrepairs) else {
+                    return Ok(None);
+                };
+                *free = TaggedRepair {
+                    arena: arena.index,
+                    repair: *repair,
+                };
+                table.nrepairs = table.nrepairs.saturating_add(1);
+            }
+        }
+        Ok(Some(table))
+    }
+
+    /// The arena holding `lba` and the pre-map block in it.
+    fn find(&self, lba: u64) -> Option<(&Arena, u32)> {
+        self.arenas.iter().flatten().find_map(|a| {
+            let premap = u32::try_from(lba.checked_sub(a.external_lba_start)?).ok()?;
+            (premap < a.external_nlba).then_some((a, premap))
+        })
+    }
+
+    /// The repair of `premap` in arena `arena`, if any.
+    fn repair(&self, arena: u32, premap: u32) -> Option<Repair> {
+        self.repairs
+            .get(..self.nrepairs)?
+            .iter()
+            .find(|t| t.arena == arena && t.repair.premap == premap)
+            .map(|t| t.repair)
+    }
+}
+
+/// Reads blocks of a BTT; holds the [`Btt`] and, after [`Reader::open`], every arena's
+/// geometry and the flog repairs the kernel would make in them (up to 8 arenas, 4 TiB), or
+/// else the arena last used with its repairs. It assumes the namespace does not change while
+/// it is used, as the kernel's in-memory state does. About 5 KiB: keep it off a small stack.
 #[derive(Clone, Debug)]
 pub struct Reader {
     btt: Btt,
+    table: Option<Table>,
     cache: Option<Cache>,
 }
 
 impl Reader {
-    /// A reader for a BTT found by [`Btt::open`].
+    /// A reader for a BTT found by [`Btt::open`] that reads arenas as it meets them: each
+    /// change of arena walks the chain and replays the arena's flog ([`Reader::open`] reads
+    /// them all once instead).
     #[must_use]
     pub const fn new(btt: Btt) -> Self {
-        Self { btt, cache: None }
+        Self {
+            btt,
+            table: None,
+            cache: None,
+        }
     }
 
-    /// [`Btt::open`], then [`Reader::new`].
+    /// [`Btt::open`], then the geometry and flog repairs of every arena (when they fit in
+    /// the reader; otherwise it works as [`Reader::new`]'s).
     ///
     /// # Errors
-    /// As [`Btt::open`].
+    /// As [`Btt::open`], and the reads of the flogs.
     pub fn open<R: ReadAt + ?Sized>(
         ns: &mut R,
         namespace: &Namespace,
     ) -> Result<Self, Error<R::Error>> {
-        Ok(Self::new(Btt::open(ns, namespace)?))
+        let btt = Btt::open(ns, namespace)?;
+        let table = Table::build(ns, &btt)?;
+        Ok(Self {
+            btt,
+            table,
+            cache: None,
+        })
     }
 
     /// The BTT read.
@@ -164,6 +251,15 @@ impl Reader {
         ns: &mut R,
         lba: u64,
     ) -> Result<Translation, Error<R::Error>> {
+        Ok(self.locate(ns, lba)?.0)
+    }
+
+    /// [`Reader::translate`], and the arena's `internal_nlba`.
+    fn locate<R: ReadAt + ?Sized>(
+        &mut self,
+        ns: &mut R,
+        lba: u64,
+    ) -> Result<(Translation, u32), Error<R::Error>> {
         let btt = self.btt;
         if lba >= btt.nlba {
             return Err(Invalid::LbaOutOfRange {
@@ -172,6 +268,19 @@ impl Reader {
             }
             .into());
         }
+        if let Some((arena, premap)) = self.table.as_ref().and_then(|t| t.find(lba)) {
+            let arena = *arena;
+            let stored = arena.read_map_entry(ns, premap)?;
+            let repair = self
+                .table
+                .as_ref()
+                .and_then(|t| t.repair(arena.index, premap));
+            return Ok((
+                translation(lba, &arena, premap, stored, repair),
+                arena.internal_nlba,
+            ));
+        }
+        let btt = self.btt;
         let cached = self.cache.as_ref().and_then(|c| {
             let premap = lba.checked_sub(c.arena.external_lba_start)?;
             let premap = u32::try_from(premap).ok()?;
@@ -186,22 +295,11 @@ impl Reader {
         };
         let arena = cache.arena;
         let stored = arena.read_map_entry(ns, premap)?;
-        let (entry, repaired_by_lane) = match cache.repair(premap) {
-            Some(r) => (MapEntry::normal(r.postmap), Some(r.lane)),
-            None => (stored, None),
-        };
-        let postmap = entry.postmap(premap);
-        Ok(Translation {
-            lba,
-            arena: arena.index,
-            premap,
-            stored,
-            entry,
-            repaired_by_lane,
-            state: entry.state(),
-            postmap,
-            data_offset: arena.data_offset(postmap),
-        })
+        let repair = cache.repair(premap);
+        Ok((
+            translation(lba, &arena, premap, stored, repair),
+            arena.internal_nlba,
+        ))
     }
 
     /// `btt_read_pg` for one block: fills `buf` with LBA `lba`'s bytes. `buf` is one sector
@@ -227,7 +325,7 @@ impl Reader {
             }
             .into());
         }
-        let t = self.translate(ns, lba)?;
+        let (t, internal_nlba) = self.locate(ns, lba)?;
         match t.state {
             MapState::Zero => {
                 buf.fill(0);
@@ -240,7 +338,6 @@ impl Reader {
             }
             .into()),
             MapState::Identity | MapState::Normal => {
-                let internal_nlba = self.cache.as_ref().map_or(0, |c| c.arena.internal_nlba);
                 let offset = t.data_offset.ok_or(Invalid::PostmapOutOfRange {
                     lba,
                     arena: t.arena,
@@ -251,5 +348,32 @@ impl Reader {
                 Ok(t)
             }
         }
+    }
+}
+
+/// The [`Translation`] of `lba` (pre-map block `premap` of `arena`) whose map entry is
+/// `stored`, with the flog replay's `repair` if it has one.
+fn translation(
+    lba: u64,
+    arena: &Arena,
+    premap: u32,
+    stored: MapEntry,
+    repair: Option<Repair>,
+) -> Translation {
+    let (entry, repaired_by_lane) = match repair {
+        Some(r) => (MapEntry::normal(r.postmap), Some(r.lane)),
+        None => (stored, None),
+    };
+    let postmap = entry.postmap(premap);
+    Translation {
+        lba,
+        arena: arena.index,
+        premap,
+        stored,
+        entry,
+        repaired_by_lane,
+        state: entry.state(),
+        postmap,
+        data_offset: arena.data_offset(postmap),
     }
 }

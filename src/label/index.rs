@@ -439,14 +439,8 @@ impl<'a> LabelArea<'a> {
     /// The number of free slots in the current index (`nd_label_nfree`).
     #[must_use]
     pub fn nfree(&self) -> u32 {
-        let nslot = self.current_info().nslot;
-        (0..nslot).fold(0u32, |n, slot| {
-            if self.is_free(slot) {
-                n.saturating_add(1)
-            } else {
-                n
-            }
-        })
+        let used = self.used_slots(0).fold(0u32, |n, _| n.saturating_add(1));
+        self.current_info().nslot.saturating_sub(used)
     }
 
     /// The bytes of `slot` (128 or 256), if inside the area.
@@ -462,10 +456,19 @@ impl<'a> LabelArea<'a> {
     /// validation keeps inside the area.
     pub fn slots(&self) -> impl Iterator<Item = (u32, Result<Label, SlotError>)> + 'a {
         let area = *self;
-        let nslot = self.current_info().nslot;
-        (0..nslot)
-            .filter(move |&slot| !area.is_free(slot))
+        self.used_slots(0)
             .map(move |slot| (slot, area.read_slot(slot)))
+    }
+
+    /// The slots from `from` on that the current index marks in use (bit clear), in order;
+    /// whole bytes of free slots are skipped at once.
+    pub(crate) fn used_slots(&self, from: u32) -> UsedSlots<'a> {
+        let index = self.index_bytes(self.current);
+        UsedSlots {
+            bitmap: index.get(index_offset::FREE..).unwrap_or(&[]),
+            nslot: self.current_info().nslot,
+            next: from,
+        }
     }
 
     /// Every slot that fits in the area whose label names its own slot, in use or free, as
@@ -475,7 +478,7 @@ impl<'a> LabelArea<'a> {
         let area = *self;
         (0..self.geometry.max_nslot()).filter_map(move |slot| {
             let bytes = area.slot_bytes(slot)?;
-            let label = Label::read(bytes, slot, area.geometry.version).ok()?;
+            let label = Label::read(bytes, area.geometry.version).ok()?;
             (label.slot == slot).then_some((slot, label))
         })
     }
@@ -485,15 +488,15 @@ impl<'a> LabelArea<'a> {
         self.slots().filter_map(|(_, l)| l.ok())
     }
 
-    /// Reads `slot` as the kernel's `slot_valid` does: the stored `slot` must be this one and
-    /// a v1.2 label's checksum must match. (Linux 5.15 and later no longer require `dpa` and
-    /// `rawsize` to be 4 KiB aligned here.)
+    /// Reads `slot` as the kernel's `slot_valid` does in Linux 6.1–6.12: the stored `slot`
+    /// must be this one and a v1.2 label's checksum must match. (The 4.x–5.x `slot_valid`
+    /// also required `dpa` and `rawsize` to be 4 KiB aligned; 6.x does not.)
     ///
     /// # Errors
     /// [`SlotError`] when the kernel ignores the label.
     pub fn read_slot(&self, slot: u32) -> Result<Label, SlotError> {
         let bytes = self.slot_bytes(slot).ok_or(SlotError::OutsideArea)?;
-        let label = Label::read(bytes, slot, self.geometry.version)?;
+        let label = Label::read(bytes, self.geometry.version)?;
         if label.slot != slot {
             return Err(SlotError::Slot { stored: label.slot });
         }
@@ -505,6 +508,42 @@ impl<'a> LabelArea<'a> {
             }
         }
         Ok(label)
+    }
+}
+
+/// Iterator over the in-use slots of a free bitmap (see [`LabelArea::used_slots`]).
+#[derive(Clone, Debug)]
+pub(crate) struct UsedSlots<'a> {
+    bitmap: &'a [u8],
+    nslot: u32,
+    next: u32,
+}
+
+impl Iterator for UsedSlots<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        while self.next < self.nslot {
+            let slot = self.next;
+            let byte = usize::try_from(slot / 8)
+                .ok()
+                .and_then(|b| self.bitmap.get(b));
+            // Bits past the bitmap read as free (never after validation).
+            let used = byte.map_or(0, |b| !*b) >> (slot % 8);
+            if used == 0 {
+                // No used slot left in this byte: go to the next byte.
+                self.next = (slot | 7).saturating_add(1);
+                continue;
+            }
+            let found = slot.saturating_add(used.trailing_zeros());
+            if found >= self.nslot {
+                self.next = self.nslot;
+                return None;
+            }
+            self.next = found.saturating_add(1);
+            return Some(found);
+        }
+        None
     }
 }
 
@@ -559,7 +598,7 @@ impl core::error::Error for SlotError {}
 /// One namespace label, read from a v1.1 or v1.2 slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
-    /// Slot the label was read from... as stored in its `slot` field.
+    /// The label's `slot` field (the slot it claims to be written in).
     pub slot: u32,
     /// Namespace uuid.
     pub uuid: Uuid,
@@ -594,7 +633,7 @@ impl Label {
     ///
     /// # Errors
     /// [`SlotError::OutsideArea`] when `bytes` is shorter than the label size.
-    pub fn read(bytes: &[u8], _slot: u32, version: LabelVersion) -> Result<Self, SlotError> {
+    pub fn read(bytes: &[u8], version: LabelVersion) -> Result<Self, SlotError> {
         match version {
             LabelVersion::V1_1 => {
                 let (l, _) = NdNamespaceLabelV11::ref_from_prefix(bytes)

@@ -203,12 +203,313 @@ fn type_matches(region: &Region, label: &Label) -> bool {
     }
 }
 
-impl LabelArea<'_> {
+/// Slots below this many have their `slot_valid` verdict computed once per scan (a 512-byte
+/// bitmap on the stack); slots past it (areas over about 1 MiB) are checked at every visit.
+const MEMO_SLOTS: u32 = 4096;
+
+/// The `slot_valid` verdicts of a scan, so that the pairwise rules of the kernel (duplicate
+/// uuids, DPA overlaps, the per-uuid searches) compare labels without re-checksumming them.
+struct Active {
+    bits: [u64; 64],
+    covered: u32,
+}
+
+impl Active {
+    fn get(&self, slot: u32) -> bool {
+        let word = usize::try_from(slot / 64)
+            .ok()
+            .and_then(|w| self.bits.get(w));
+        word.is_some_and(|w| w & (1u64 << (slot % 64)) != 0)
+    }
+}
+
+impl<'a> LabelArea<'a> {
+    /// One pass over the in-use slots: the `slot_valid` verdicts, and the counts of the
+    /// labels the kernel ignores.
+    fn memo(&self, findings: &mut Findings) -> Active {
+        let mut memo = Active {
+            bits: [0; 64],
+            covered: self.current_info().nslot.min(MEMO_SLOTS),
+        };
+        for (slot, label) in self.slots() {
+            match label {
+                Err(SlotError::Checksum { .. }) => {
+                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
+                }
+                Err(_) => findings.slot_mismatch = findings.slot_mismatch.saturating_add(1),
+                Ok(_) if slot < memo.covered => {
+                    let word = usize::try_from(slot / 64).ok();
+                    if let Some(w) = word.and_then(|w| memo.bits.get_mut(w)) {
+                        *w |= 1u64 << (slot % 64);
+                    }
+                }
+                Ok(_) => {}
+            }
+        }
+        memo
+    }
+
+    /// The active slots, in slot order, from the verdicts of `memo` (word by word) and past
+    /// it from the free bitmap.
+    fn active_slots<'m>(&self, memo: &'m Active) -> impl Iterator<Item = u32> + 'm
+    where
+        'a: 'm,
+    {
+        let area = *self;
+        let memoized = memo
+            .bits
+            .iter()
+            .zip(0u32..)
+            .flat_map(|(&word, w)| {
+                let mut bits = word;
+                core::iter::from_fn(move || {
+                    if bits == 0 {
+                        return None;
+                    }
+                    let bit = bits.trailing_zeros();
+                    bits &= bits.wrapping_sub(1);
+                    w.checked_mul(64)?.checked_add(bit)
+                })
+            })
+            .take_while(move |&slot| slot < memo.covered);
+        let rest = self
+            .used_slots(memo.covered)
+            .filter(move |&slot| area.read_slot(slot).is_ok());
+        memoized.chain(rest)
+    }
+
+    /// The active labels, in slot order, with the verdicts of `memo`.
+    fn active<'m>(&self, memo: &'m Active) -> impl Iterator<Item = Label> + 'm
+    where
+        'a: 'm,
+    {
+        let area = *self;
+        self.active_slots(memo)
+            .filter_map(move |slot| Label::read(area.slot_bytes(slot)?, area.version()).ok())
+    }
+}
+
+/// Active labels a scan sorts (by uuid, and by DPA for the overlap check) in a 2 KiB array on
+/// the stack: every label of a 128 KiB area fits. Past this many (or past the memo) the scan
+/// compares pairs instead, with the same answers.
+const SORT_MAX: usize = 1024;
+
+/// Active slots sorted by a key, then by slot.
+struct Sorted {
+    slots: [u16; SORT_MAX],
+    len: usize,
+}
+
+impl Sorted {
+    fn as_slice(&self) -> &[u16] {
+        self.slots.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Positions in a [`Sorted`] array (the first label of each uuid's run) whose uuid already
+/// made a namespace.
+struct RunSet([u64; SORT_MAX / 64]);
+
+impl RunSet {
+    fn get(&self, pos: u32) -> bool {
+        let word = usize::try_from(pos / 64).ok().and_then(|w| self.0.get(w));
+        word.is_some_and(|w| w & (1u64 << (pos % 64)) != 0)
+    }
+
+    fn set(&mut self, pos: u32) {
+        if let Some(w) = usize::try_from(pos / 64)
+            .ok()
+            .and_then(|w| self.0.get_mut(w))
+        {
+            *w |= 1u64 << (pos % 64);
+        }
+    }
+}
+
+/// Heap sort of `v` by `key` (no allocation, no panic path).
+fn heapsort<K: Ord>(v: &mut [u16], key: impl Fn(u16) -> K) {
+    let less = |v: &[u16], i: usize, j: usize| match (v.get(i), v.get(j)) {
+        (Some(&a), Some(&b)) => key(a) < key(b),
+        _ => false,
+    };
+    let swap = |v: &mut [u16], i: usize, j: usize| {
+        if let (Some(&a), Some(&b)) = (v.get(i), v.get(j)) {
+            if let Some(x) = v.get_mut(i) {
+                *x = b;
+            }
+            if let Some(x) = v.get_mut(j) {
+                *x = a;
+            }
+        }
+    };
+    let sift = |v: &mut [u16], mut root: usize, end: usize| loop {
+        let Some(child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else {
+            return;
+        };
+        if child >= end {
+            return;
+        }
+        let right = child.saturating_add(1);
+        let big = if right < end && less(v, child, right) {
+            right
+        } else {
+            child
+        };
+        if !less(v, root, big) {
+            return;
+        }
+        swap(v, root, big);
+        root = big;
+    };
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        swap(v, 0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// The labels of one uuid, in slot order: from the sorted array, or by a scan of the area.
+struct UuidRun<'s, 'a> {
+    area: LabelArea<'a>,
+    memo: &'s Active,
+    sorted: Option<&'s Sorted>,
+    uuid: Uuid,
+    pos: u32,
+}
+
+impl Iterator for UuidRun<'_, '_> {
+    type Item = Label;
+
+    fn next(&mut self) -> Option<Label> {
+        if let Some(sorted) = self.sorted {
+            let slot = *sorted.as_slice().get(usize::try_from(self.pos).ok()?)?;
+            if self.area.raw_uuid(u32::from(slot))? != self.uuid {
+                return None;
+            }
+            self.pos = self.pos.saturating_add(1);
+            return Label::read(self.area.slot_bytes(u32::from(slot))?, self.area.version()).ok();
+        }
+        for slot in self.area.used_slots(self.pos) {
+            self.pos = slot.saturating_add(1);
+            if self.area.raw_uuid(slot) != Some(self.uuid) {
+                continue;
+            }
+            if let Some(l) = self.area.active_label(self.memo, slot) {
+                return Some(l);
+            }
+        }
+        self.pos = self.area.current_info().nslot;
+        None
+    }
+}
+
+impl<'a> LabelArea<'a> {
+    /// The uuid bytes stored in `slot` (no check).
+    fn raw_uuid(&self, slot: u32) -> Option<Uuid> {
+        let bytes = self.slot_bytes(slot)?.get(..16)?;
+        Some(Uuid(<[u8; 16]>::try_from(bytes).ok()?))
+    }
+
+    /// `[dpa, dpa + rawsize - 1]` stored in `slot`, `None` inside when the kernel's
+    /// `__request_region` refuses it (inclusive end below the start), `None` outside when the
+    /// slot is not readable.
+    fn raw_span(&self, slot: u32) -> Option<Option<(u64, u64)>> {
+        let b = self.slot_bytes(slot)?;
+        let word = |at: usize| -> Option<u64> {
+            Some(u64::from_le_bytes(
+                b.get(at..at.checked_add(8)?)?.try_into().ok()?,
+            ))
+        };
+        let dpa = word(crate::label::raw::label_offset::DPA)?;
+        let rawsize = word(crate::label::raw::label_offset::RAWSIZE)?;
+        let end = dpa.wrapping_add(rawsize).wrapping_sub(1);
+        Some((end >= dpa).then_some((dpa, end)))
+    }
+
+    /// The label in `slot` if it is active.
+    fn active_label(&self, memo: &Active, slot: u32) -> Option<Label> {
+        if slot < memo.covered {
+            if !memo.get(slot) {
+                return None;
+            }
+            Label::read(self.slot_bytes(slot)?, self.version()).ok()
+        } else if self.is_free(slot) {
+            None
+        } else {
+            self.read_slot(slot).ok()
+        }
+    }
+
+    /// The active slots sorted by `key` then slot, when they all fit.
+    /// Fills `buf` with the active slots sorted by `key` then slot; `false` when they do not
+    /// all fit (then `buf` is not sorted and must not be used).
+    fn sort_into<K: Ord>(&self, memo: &Active, buf: &mut Sorted, key: impl Fn(u32) -> K) -> bool {
+        buf.len = 0;
+        if self.current_info().nslot > memo.covered {
+            return false;
+        }
+        for slot in self.active_slots(memo) {
+            let (Some(dst), Ok(value)) = (buf.slots.get_mut(buf.len), u16::try_from(slot)) else {
+                return false;
+            };
+            *dst = value;
+            buf.len = buf.len.saturating_add(1);
+        }
+        let Some(v) = buf.slots.get_mut(..buf.len) else {
+            return false;
+        };
+        heapsort(v, |s| (key(u32::from(s)), s));
+        true
+    }
+
+    fn uuid_run<'s>(
+        &self,
+        memo: &'s Active,
+        sorted: Option<&'s Sorted>,
+        uuid: Uuid,
+    ) -> UuidRun<'s, 'a> {
+        let pos = sorted.map_or(0, |s| {
+            // First position whose uuid is not below `uuid` (binary search).
+            let v = s.as_slice();
+            let (mut lo, mut hi) = (0usize, v.len());
+            while lo < hi {
+                let mid = lo.saturating_add(hi.saturating_sub(lo) / 2);
+                let below = v
+                    .get(mid)
+                    .and_then(|&slot| self.raw_uuid(u32::from(slot)))
+                    .is_some_and(|u| u < uuid);
+                if below {
+                    lo = mid.saturating_add(1);
+                } else {
+                    hi = mid;
+                }
+            }
+            u32::try_from(lo).unwrap_or(u32::MAX)
+        });
+        UuidRun {
+            area: *self,
+            memo,
+            sorted,
+            uuid,
+            pos,
+        }
+    }
+
     /// `has_uuid_at_pos` for a region of one DIMM and position 0.
-    fn has_uuid_at_pos0(&self, region: &Region, uuid: Uuid, cookie: Option<u64>) -> bool {
+    fn has_uuid_at_pos0(
+        &self,
+        memo: &Active,
+        sorted: Option<&Sorted>,
+        region: &Region,
+        uuid: Uuid,
+        cookie: Option<u64>,
+    ) -> bool {
         let mut found_uuid = false;
-        for l in self.active_labels() {
-            if !cookie_matches(cookie, &l) || l.uuid != uuid || !type_matches(region, &l) {
+        for l in self.uuid_run(memo, sorted, uuid) {
+            if !cookie_matches(cookie, &l) || !type_matches(region, &l) {
                 continue;
             }
             if found_uuid {
@@ -223,19 +524,49 @@ impl LabelArea<'_> {
         false
     }
 
-    /// `nd_label_reserve_dpa`: every active label's `[dpa, dpa + rawsize)` is requested as
-    /// a resource; an empty, wrapping or overlapping one fails the DIMM.
-    fn dpa_conflict(&self) -> Option<u32> {
-        for (i, a) in self.active_labels().enumerate() {
-            let Some(a_end) = a.dpa_end().filter(|_| a.rawsize != 0) else {
-                return Some(a.slot);
+    /// `nd_label_reserve_dpa`: every active label's range is requested with
+    /// `__request_region(start = dpa, n = rawsize)`, whose inclusive end `dpa + rawsize - 1`
+    /// is computed in u64 and refused when it is below the start (an empty range at a
+    /// non-zero `dpa`, or a wrapping one); a busy overlap with an earlier label is refused too.
+    /// Either fails the DIMM, at the first label in slot order that is refused.
+    ///
+    /// With the labels sorted by start, a sweep finds whether anything is refused; only then
+    /// are pairs compared to name the label the kernel stops at.
+    fn dpa_conflict(&self, memo: &Active, buf: &mut Sorted) -> Option<u32> {
+        let start_of = |slot: u32| self.raw_span(slot).flatten().map_or(0, |(s, _)| s);
+        if self.sort_into(memo, buf, start_of) {
+            let sorted = &*buf;
+            let mut max_end: Option<u64> = None;
+            let mut trouble = false;
+            for &slot in sorted.as_slice() {
+                match self.raw_span(u32::from(slot)).flatten() {
+                    None => trouble = true,
+                    Some((start, end)) => {
+                        if max_end.is_some_and(|m| start <= m) {
+                            trouble = true;
+                        }
+                        max_end = Some(max_end.map_or(end, |m| m.max(end)));
+                    }
+                }
+                if trouble {
+                    break;
+                }
+            }
+            if !trouble {
+                return None;
+            }
+        }
+        for (i, a) in self.active_slots(memo).enumerate() {
+            let Some((a_start, a_end)) = self.raw_span(a).flatten() else {
+                return Some(a);
             };
-            let overlaps = self.active_labels().take(i).any(|b| {
-                b.dpa_end()
-                    .is_some_and(|b_end| a.dpa < b_end && b.dpa < a_end)
+            let overlaps = self.active_slots(memo).take(i).any(|b| {
+                self.raw_span(b)
+                    .flatten()
+                    .is_some_and(|(b_start, b_end)| a_start <= b_end && b_start <= a_end)
             });
             if overlaps {
-                return Some(a.slot);
+                return Some(a);
             }
         }
         None
@@ -245,8 +576,9 @@ impl LabelArea<'_> {
     /// slot order, as `scan_labels` and `create_namespace_pmem` decide them; or, in
     /// [`Scan::failure`], why it creates none.
     ///
-    /// Cost: one pass over the in-use slots, plus one pass per label that makes a namespace
-    /// and a pairwise DPA check over the active labels.
+    /// Cost: one pass over the in-use slots checks each label once (checksums included); the
+    /// kernel's pairwise rules (duplicate uuids, DPA overlaps) then compare the active labels'
+    /// fields, and each label that makes a namespace takes one more pass.
     pub fn namespaces(&self, region: &Region, out: &mut [Namespace]) -> Scan {
         let mut findings = Findings {
             bad_index: [0u8, 1]
@@ -254,24 +586,36 @@ impl LabelArea<'_> {
                 .find_map(|p| self.index_status(p).err().map(|e| (p, e))),
             ..Findings::default()
         };
-        for (_, entry) in self.slots() {
-            match entry {
-                Err(SlotError::Checksum { .. }) => {
-                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
-                }
-                Err(_) => findings.slot_mismatch = findings.slot_mismatch.saturating_add(1),
-                Ok(_) => {}
-            }
-        }
-        for (i, l) in self.active_labels().enumerate() {
+        let memo = self.memo(&mut findings);
+        // One 2 KiB array serves both sorts: by DPA for the reservation check, then by uuid.
+        let mut buf = Sorted {
+            slots: [0; SORT_MAX],
+            len: 0,
+        };
+        let dpa_conflict = self.dpa_conflict(&memo, &mut buf);
+        let by_uuid = self
+            .sort_into(&memo, &mut buf, |slot| self.raw_uuid(slot))
+            .then_some(&buf);
+        for (i, l) in self.active(&memo).enumerate() {
             if l.flags & NSLABEL_FLAG_UPDATING != 0 {
                 findings.updating = findings.updating.saturating_add(1);
             }
             if l.nlabel != 1 || l.position != 0 {
                 findings.interleaved = findings.interleaved.saturating_add(1);
             }
-            if self.active_labels().take(i).any(|e| e.uuid == l.uuid) {
+            if by_uuid.is_none() && self.active(&memo).take(i).any(|e| e.uuid == l.uuid) {
                 findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
+            }
+        }
+        if let Some(sorted) = by_uuid {
+            // Labels sharing a uuid with an earlier one: all but the first of each run.
+            let v = sorted.as_slice();
+            for pair in v.windows(2) {
+                if let [a, b] = pair {
+                    if self.raw_uuid(u32::from(*a)) == self.raw_uuid(u32::from(*b)) {
+                        findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
+                    }
+                }
             }
         }
         let mut scan = Scan {
@@ -279,7 +623,7 @@ impl LabelArea<'_> {
             failure: None,
             findings,
         };
-        if let Some(slot) = self.dpa_conflict() {
+        if let Some(slot) = dpa_conflict {
             scan.failure = Some(RegionFailure::DpaConflict { slot });
             return scan;
         }
@@ -288,7 +632,8 @@ impl LabelArea<'_> {
             scan.failure = Some(f);
             scan
         };
-        for l in self.active_labels() {
+        let mut made_runs = RunSet([0; SORT_MAX / 64]);
+        for l in self.active(&memo) {
             if let Some((start, size)) = region.dpa_range {
                 // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
                 let map_end = start.wrapping_add(size).wrapping_sub(1);
@@ -297,8 +642,18 @@ impl LabelArea<'_> {
                     continue;
                 }
             }
-            let made = out.get(..scan.count).unwrap_or(&[]);
-            if made.iter().any(|n| n.uuid == l.uuid) {
+            // add_namespace_resource: a namespace of this uuid exists already. With the labels
+            // sorted, the uuid's run remembers it; otherwise the output is searched.
+            let run = self.uuid_run(&memo, by_uuid, l.uuid).pos;
+            let exists = match &by_uuid {
+                Some(_) => made_runs.get(run),
+                None => out
+                    .get(..scan.count)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|n| n.uuid == l.uuid),
+            };
+            if exists {
                 return fail(scan, RegionFailure::ConflictingExtents { uuid: l.uuid });
             }
             if region.isetcookie == Some(0) {
@@ -308,15 +663,16 @@ impl LabelArea<'_> {
                 scan.findings.cookie_mismatch = scan.findings.cookie_mismatch.saturating_add(1);
                 continue;
             }
-            let at_pos = self.has_uuid_at_pos0(region, l.uuid, region.isetcookie)
+            let sorted = by_uuid;
+            let at_pos = self.has_uuid_at_pos0(&memo, sorted, region, l.uuid, region.isetcookie)
                 || region
                     .altcookie
-                    .is_some_and(|a| self.has_uuid_at_pos0(region, l.uuid, Some(a)));
+                    .is_some_and(|a| self.has_uuid_at_pos0(&memo, sorted, region, l.uuid, Some(a)));
             if !at_pos {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let Some(label0) = self.active_labels().find(|e| e.uuid == l.uuid) else {
+            let Some(label0) = self.uuid_run(&memo, sorted, l.uuid).next() else {
                 return fail(scan, RegionFailure::MissingLabel { uuid: l.uuid });
             };
             if let Some((hw_start, size)) = region.dpa_range {
@@ -342,6 +698,7 @@ impl LabelArea<'_> {
             };
             *slot = Namespace::from(&label0);
             scan.count = scan.count.saturating_add(1);
+            made_runs.set(run);
         }
         scan
     }

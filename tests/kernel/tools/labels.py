@@ -9,7 +9,8 @@ script in the guest with run.sh -w -L 128K (kernel 6.1), then the image is
 snapshotted and booted again on every kernel without -a/-w; the step's
 JSON holds the guest output, the re-boot's NDH-VERDICT/NDH-JSON/NDH-ND lines
 and the LSA decoded by lsa.py; STEP.lsa is the raw 128 KiB area.
-Steps s7/s8 corrupt one index (the current one) / both on a copy of s6.
+Steps c1/c2 (after s6) corrupt one index (the current one) / both on a copy
+of the s6 image; s7 then continues on the s6 image.
 """
 import argparse
 import json
@@ -27,7 +28,9 @@ import btt_decode  # noqa: E402
 
 HARNESS = os.environ.get("NDH_HARNESS", "/work/shared/kernel-harness")
 AREA = 131072
-STEPS = ["s1-create-a", "s2-create-b", "s3-resize-a", "s4-delete-b", "s5-btt", "s6-pfn"]
+STEPS = ["s1-create-a", "s2-create-b", "s3-resize-a", "s4-delete-b", "s5-btt", "s6-pfn", "s7-btt2"]
+KEEP_IMAGE = ("s5", "s6", "s7")
+CORRUPT_AFTER = "s6-pfn"  # c1/c2 are made from this step's image
 
 
 def run(cmd):
@@ -87,23 +90,28 @@ def record(d, fx, name, img, extra):
     rec["lsa_offset_in_image"] = os.path.getsize(img) - AREA
     rec["lsa_decoded_by_lsa_py"] = lsa.dump(area)
     rec["reboot"] = reboot(img)
-    if name.startswith(("s5", "s6")):
+    if name.startswith(KEEP_IMAGE):
         nds = os.path.join(d, name + ".ndsparse")
         ndsparse.pack(img, nds)
         rec["ndsparse_bytes"] = os.path.getsize(nds)
-        if name.startswith("s5"):
-            # the BTT (v2.0) sits at offset 0 of its namespace: decode at the
-            # label's dpa (the region starts at image offset 0 here)
-            labs = rec["lsa_decoded_by_lsa_py"].get("labels", [])
-            g = [l for l in labs if l["name"] == "gamma"]
-            if g:
-                with open(img, "rb") as f:
-                    f.seek(g[0]["dpa"])
-                    buf = f.read(g[0]["rawsize"])
-                ar = btt_decode.decode(buf, 0, [0, 5, g[0]["rawsize"] // 4096])
-                for a in ar:
-                    a.pop("flog_nondefault", None)
-                rec["btt_decoded_by_btt_decode_py"] = {"namespace_dpa": g[0]["dpa"], "arenas": ar}
+        # a BTT on a labelled namespace: v2.0 at offset 0 when the claim
+        # class is BTT2, else v1.1 at 4096; decode each namespace at its dpa
+        # (the region starts at image offset 0 here)
+        found = {}
+        with open(img, "rb") as f:
+            for lab in rec["lsa_decoded_by_lsa_py"].get("labels", []):
+                f.seek(lab["dpa"])
+                buf = f.read(lab["rawsize"])
+                for base in (0, 4096):
+                    ar = btt_decode.decode(buf, base, [0, 5, lab["rawsize"] // 4096])
+                    if ar:
+                        for x in ar:
+                            x.pop("flog_nondefault", None)
+                        found[lab["name"]] = {"namespace_dpa": lab["dpa"], "info_offset_in_namespace": base,
+                                              "arenas": ar}
+                        break
+        if found:
+            rec["btt_decoded_by_btt_decode_py"] = found
     with open(os.path.join(d, name + ".json"), "w") as f:
         json.dump(rec, f, indent=1)
     if fx:
@@ -122,50 +130,64 @@ def main():
     ap.add_argument("--out", default="/work/scratch/truth/labels")
     ap.add_argument("--fixture", default="")
     ap.add_argument("--size", type=int, default=(512 << 20) + AREA)
-    ap.add_argument("--only", default="")
+    ap.add_argument("--resume", default="", help="start at this step on the existing work.img")
+    ap.add_argument("--label-size", type=int, default=256, help="128: v1.1 index/labels")
+    ap.add_argument("--steps", default="", help="comma-separated subset of the steps")
+    ap.add_argument("--kernel", default="default", help="kernel that runs the steps (run.sh -K)")
     a = ap.parse_args()
     d = a.out
     os.makedirs(d, exist_ok=True)
     work = os.path.join(d, "work.img")
-    if os.path.exists(work):
+    if a.resume:
+        pass
+    elif os.path.exists(work):
         os.unlink(work)
-    with open(work, "wb") as f:
-        f.truncate(a.size)
-    with open(work, "r+b") as f:
-        f.seek(a.size - AREA)
-        f.write(lsa.init_area(AREA, 256))
-    snap = os.path.join(d, "s0-init.img")
-    shutil.copy(work, snap)
-    record(d, a.fixture, "s0-init", snap, {"what": "empty index pair from lsa.py init, no guest action"})
-    os.unlink(snap)
+    if not a.resume:
+        with open(work, "wb") as f:
+            f.truncate(a.size)
+        with open(work, "r+b") as f:
+            f.seek(a.size - AREA)
+            f.write(lsa.init_area(AREA, a.label_size))
+        snap = os.path.join(d, "s0-init.img")
+        shutil.copy(work, snap)
+        record(d, a.fixture, "s0-init", snap, {"what": "empty index pair from lsa.py init, no guest action",
+                                               "init_label_size": a.label_size})
+        os.unlink(snap)
     with open(os.path.join(HERE, "labels", "lib.sh")) as f:
         lib = f.read()
-    for st in STEPS:
+    steps = STEPS[STEPS.index(a.resume):] if a.resume else STEPS
+    if a.steps:
+        steps = [x for x in steps if x in a.steps.split(",")]
+    for st in steps:
         with open(os.path.join(HERE, "labels", st + ".sh")) as f:
             body = f.read()
         script = lib + "\n# ---- step " + st + "\n" + body
         sp = os.path.join(d, st + ".guest.sh")
         with open(sp, "w") as f:
             f.write(script)
-        rc, out, s = run([os.path.join(HARNESS, "run.sh"), "-v", "-J", "-w", "-L", "128K", "-a", sp, work])
+        rc, out, s = run([os.path.join(HARNESS, "run.sh"), "-v", "-J", "-w", "-K", a.kernel, "-L", "128K", "-a", sp, work])
         with open(os.path.join(d, st + ".create.out"), "w") as f:
             f.write(out)
         snap = os.path.join(d, st + ".img")
         subprocess.run(["cp", "--sparse=always", work, snap], check=True)
         extra = {"what": "guest action on the previous step's image", "harness_cmd":
-                 "run.sh -v -J -w -L 128K -a GUEST.sh IMAGE (default kernel)", "guest_script": script,
+                 "run.sh -v -J -w -K " + a.kernel + " -L 128K -a GUEST.sh IMAGE", "guest_script": script,
                  "create_rc": rc, "create_wall_s": s,
                  "guest_output": [l[len("NDH-ACTION "):] for l in out.splitlines() if l.startswith("NDH-ACTION ")],
                  "create_verdict": lines(out, "NDH-VERDICT"), "create_nd": lines(out, "NDH-ND "),
                  "create_dmesg": lines(out, "NDH-DMESG")}
         record(d, a.fixture, st, snap, extra)
-        if st != "s6-pfn":
-            os.unlink(snap)
-    # corruption on copies of s6
-    base = os.path.join(d, "s6-pfn.img")
+        if st == CORRUPT_AFTER:
+            corrupt(d, a.fixture, snap)
+        os.unlink(snap)
+
+
+def corrupt(d, fx, base):
+    """c1/c2: copies of BASE with one bit of byte 80 (free bitmap) flipped in
+    the current index / in both indexes, so their checksums fail."""
     cur = lsa.dump(lsa_of(base))["current_index"]
     isize = 256
-    for name, which in (("s7-corrupt-current-index", [cur]), ("s8-corrupt-both-indexes", [0, 1])):
+    for name, which in (("c1-corrupt-current-index", [cur]), ("c2-corrupt-both-indexes", [0, 1])):
         img = os.path.join(d, name + ".img")
         subprocess.run(["cp", "--sparse=always", base, img], check=True)
         flips = []
@@ -177,8 +199,9 @@ def main():
                 f.seek(off)
                 f.write(bytes([b ^ 0x01]))
                 flips.append({"index": i, "offset_in_lsa": i * isize + 80, "old": b, "new": b ^ 1})
-        record(d, a.fixture, name, img, {"what": "copy of s6-pfn with index bytes flipped (checksum now wrong)",
-                                         "flipped": flips, "current_index_before": cur})
+        record(d, fx, name, img, {"what": "copy of the " + os.path.basename(base) +
+                                  " image with index bytes flipped (checksum now wrong)",
+                                  "flipped": flips, "current_index_before": cur})
         os.unlink(img)
 
 

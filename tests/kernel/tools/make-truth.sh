@@ -24,11 +24,18 @@ OUT=${TRUTH_OUT:-${TMPDIR:-/tmp}/nd-truth}
 JOBS=${JOBS:-2}
 what=${1:-default}
 K612=6.12.95+deb12-amd64
-mkdir -p "$OUT/btt" "$OUT/labels" "$F/btt" "$F/labels"
+mkdir -p "$OUT/btt" "$OUT/labels" "$OUT/labels-v11" "$F/btt" "$F/labels" "$F/labels-v11"
+run_labels() {
+	python3 "$T/labels.py" --out "$OUT/labels" --fixture "$F/labels"
+	# v1.1 index (128-byte labels, 1020 slots): a shorter chain
+	python3 "$T/labels.py" --label-size 128 --steps s1-create-a,s2-create-b,s7-btt2 \
+		--out "$OUT/labels-v11" --fixture "$F/labels-v11"
+}
 
 btt_cases() { # one truth.py argument list per line
 	cat <<EOC
 min-16M --size 16777216 --ss 4096 --gens 5
+min-16M-k612 --size 16777216 --ss 4096 --gens 5 --kernel $K612 --no-reboot
 min-16M4K --size 16781312 --ss 4096 --gens 5
 256M-512 --size 268435456 --ss 512 --smp 2
 256M-4096 --size 268435456 --ss 4096 --smp 2
@@ -44,17 +51,18 @@ EOC
 }
 big_cases() {
 	echo "520G-4096 --size 558345748480 --ss 4096 --gens 10"
+	echo "512G+8M-4096 --size 549764206592 --ss 4096 --gens 10"
 }
 run_btt() {
 	"$1" | xargs -P "$JOBS" -I{} sh -c "python3 '$T/truth.py' btt {} --out '$OUT/btt' --fixture '$F/btt'"
 	# a case the kernel refuses has no image to keep
-	rm -f "$F/btt/min-16M.ndsparse"
+	rm -f "$F/btt/min-16M.ndsparse" "$F/btt/min-16M-k612.ndsparse"
 }
 case $what in
 btt) run_btt btt_cases ;;
-labels) python3 "$T/labels.py" --out "$OUT/labels" --fixture "$F/labels" ;;
+labels) run_labels ;;
 big) run_btt big_cases ;;
-default) run_btt btt_cases; python3 "$T/labels.py" --out "$OUT/labels" --fixture "$F/labels" ;;
-all) run_btt btt_cases; python3 "$T/labels.py" --out "$OUT/labels" --fixture "$F/labels"; run_btt big_cases ;;
+default) run_btt btt_cases; run_labels ;;
+all) run_btt btt_cases; run_labels; run_btt big_cases ;;
 *) sed -n '2,/^set -e/p' "$0" | sed '$d'; exit 1 ;;
 esac
