@@ -520,3 +520,191 @@ fn inspect_walks_the_arenas() {
     assert_eq!(o.status.code(), Some(1));
     assert!(one_line(&o).contains("checksum"), "{}", stderr(&o));
 }
+
+/// One namespace of the kernel's label image `tests/data/kernel/labels/s7-btt2` (README
+/// there: `epsilon` at DPA 0xc000000 holds a BTT 2.0 at byte 0, `gamma` at DPA 0x6000000 a
+/// BTT 1.1 at byte 4096, both 64 MiB, each with its namespace's uuid as parent_uuid), cut
+/// out to a temporary file.
+fn label_namespace(dpa: u64, size: u64, tag: &str) -> TempFile {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/kernel/labels/s7-btt2.ndsparse");
+    let file = TempFile::new(&format!("infoblock-btt-{tag}.img"), &[]);
+    let f = OpenOptions::new().write(true).open(&file.0).unwrap();
+    f.set_len(size).unwrap();
+    for run in ndsparse::runs(path).unwrap() {
+        let (offset, bytes) = run.unwrap();
+        let end = offset + bytes.len() as u64;
+        let (lo, hi) = (offset.max(dpa), end.min(dpa + size));
+        if lo < hi {
+            let part = &bytes[(lo - offset) as usize..(hi - offset) as usize];
+            f.write_all_at(part, lo - dpa).unwrap();
+        }
+    }
+    file
+}
+
+/// The sysfs `size` of the btt device on `namespace`, from the NDH-ND lines of both
+/// kernels' re-boot (they agree).
+fn nd_btt_size(m: &Value, namespace: &str) -> u64 {
+    let mut sizes = Vec::new();
+    for k in m["reboot"]["kernels"].as_array().unwrap() {
+        for line in k["nd"].as_array().unwrap() {
+            let line = line.as_str().unwrap();
+            if line.contains("devtype=nd_btt") && line.contains(&format!("namespace={namespace} "))
+            {
+                let size = line
+                    .split(' ')
+                    .find_map(|w| w.strip_prefix("size="))
+                    .unwrap();
+                sizes.push(size.parse::<u64>().unwrap());
+            }
+        }
+    }
+    assert_eq!(sizes.len(), 2, "{namespace}: one btt per kernel");
+    assert_eq!(sizes[0], sizes[1]);
+    sizes[0]
+}
+
+/// The guest's last `wsect` sha256 of each LBA of `blk` (it read the block back after
+/// writing it).
+fn wsect(m: &Value, blk: &str) -> Vec<(u64, String)> {
+    let mut last: Vec<(u64, String)> = Vec::new();
+    for line in m["guest_output"].as_array().unwrap() {
+        let line = line.as_str().unwrap();
+        let Some(rest) = line.strip_prefix(&format!("wsect {blk} ")) else {
+            continue;
+        };
+        let field = |k: &str| {
+            rest.split(' ')
+                .find_map(|w| w.strip_prefix(k))
+                .unwrap()
+                .to_owned()
+        };
+        let lba: u64 = field("lba=").parse().unwrap();
+        last.retain(|(l, _)| *l != lba);
+        last.push((lba, field("sha256=")));
+    }
+    last
+}
+
+/// A BTT 2.0 written by the kernel under a v1.2 label with the BTT2 claim class (its
+/// `holder_class` read `btt`, as for 1.1): found at byte 0 with `--claim btt2` and the
+/// namespace's uuid (the block's parent_uuid must equal it: without it the kernel ignores the
+/// BTT), the device size is the kernel's, `btt read` gives what the guest read back, `btt
+/// check` is clean, `inspect` says 2.0, and `btt create --version 2.0` writes the kernel's two
+/// info blocks. `gamma`, a labelled BTT 1.1, is a sector device with its uuid and no claim.
+#[test]
+fn kernel_btt2_under_a_label() {
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/kernel/labels/s7-btt2.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert!(m["guest_output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|l| l == "holder_class=btt"));
+    let eps = label_namespace(0xc00_0000, 64 << 20, "epsilon");
+    let uuid = "55555555-6666-4777-8888-999999999999";
+    let size = nd_btt_size(&m, "namespace0.3");
+    let ns = [
+        "--ns-start",
+        "0x10c000000",
+        "--claim",
+        "btt2",
+        "--parent-uuid",
+        uuid,
+        "--json",
+    ];
+    for cmd in ["probe", "check"] {
+        let mut args = vec![cmd, eps.path()];
+        args.extend(ns);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{cmd}: {}", stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["verdict"], "sector", "{cmd}: {v}");
+        assert_eq!(num(&v["dev_size"]), size, "{cmd}");
+        assert_eq!(num(&v["sector_size"]), 512, "{cmd}");
+        // Without the namespace's uuid: parent_uuid mismatch, the kernel ignores the BTT.
+        let o = run(&[
+            cmd,
+            eps.path(),
+            "--ns-start",
+            "0x10c000000",
+            "--claim",
+            "btt2",
+            "--json",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        assert_eq!(json(&o)["verdict"], "raw", "{cmd}");
+    }
+    let at = ["--claim", "btt2", "--parent-uuid", uuid];
+    let written = wsect(&m, "pmem0.3s");
+    assert_eq!(written.len(), 3, "{written:?}");
+    for (lba, sha) in &written {
+        let lba = lba.to_string();
+        let mut args = vec!["btt", "read", eps.path(), "--lba", &lba];
+        args.extend(at);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(&sha256_hex(&o.stdout), sha, "LBA {lba}");
+    }
+    let mut args = vec!["btt", "check", eps.path()];
+    args.extend(at);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v = json(&run(&["inspect", "--json", eps.path()]));
+    assert_eq!(v[0]["btt_version"], "2.0", "{v}");
+    assert_eq!(v[0]["info_offset"], 0);
+    assert_eq!(v[0]["info"]["parent_uuid"], uuid);
+
+    let ours = TempFile::new("infoblock-btt-create-epsilon.img", &[]);
+    File::options()
+        .write(true)
+        .open(&ours.0)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    let btt_uuid = v[0]["info"]["uuid"].as_str().unwrap().to_owned();
+    let o = run(&[
+        "btt",
+        "create",
+        ours.path(),
+        "--version",
+        "2.0",
+        "--sector-size",
+        "512",
+        "--uuid",
+        &btt_uuid,
+        "--parent-uuid",
+        uuid,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let info2off = num(&v[0]["info"]["info2off"]);
+    for off in [0, info2off] {
+        assert_eq!(
+            read_bytes(&ours.0, off, 4096),
+            read_bytes(&eps.0, off, 4096),
+            "info block at {off:#x}"
+        );
+    }
+
+    let gamma = label_namespace(0x600_0000, 64 << 20, "gamma");
+    let o = run(&[
+        "probe",
+        gamma.path(),
+        "--ns-start",
+        "0x106000000",
+        "--parent-uuid",
+        "33333333-4444-4555-8666-777777777777",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let p = json(&o);
+    assert_eq!(p["verdict"], "sector");
+    assert_eq!(num(&p["dev_size"]), nd_btt_size(&m, "namespace0.1"));
+    assert_eq!(p["btt"]["version"], "1.1");
+}
