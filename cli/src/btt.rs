@@ -624,8 +624,16 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
         )),
         other => Failure::usage(format!("{cmd}: {path}: cannot plan the repair: {other}")),
     })?;
+    let clean = summary.is_clean();
+    let will_write = args.repair && !plan.is_empty();
+    if !args.json {
+        // The report and the plan first; the write follows.
+        output::text(&check_text(
+            &path, &ns, &summary, &findings, &plan, will_write,
+        ));
+    }
     let mut written = false;
-    if args.repair && !plan.is_empty() {
+    if will_write {
         drop(image);
         let (mut file, _) = open_rw(cmd, &path)?;
         repair::apply(&plan, &mut file)
@@ -634,8 +642,14 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
             .sync_data()
             .map_err(|e| Failure::usage(format!("{cmd}: {path}: {}", io_text(&e))))?;
         written = true;
+        if !args.json {
+            output::line(&format!(
+                "wrote {} info block(s) ({} bytes); run btt check again to see the result",
+                plan.len(),
+                plan.writes().map(|w| u64::from(w.len)).sum::<u64>()
+            ));
+        }
     }
-    let clean = summary.is_clean();
     if args.json {
         output::json(&CheckJson {
             file: path.clone(),
@@ -655,33 +669,6 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
                 written,
             },
         })?;
-    } else {
-        let mut out = format!(
-            "{path}: BTT {} ({} arena{}), {} error(s), {} warning(s), {} note(s)\n",
-            ns.version,
-            summary.arenas,
-            if summary.arenas == 1 { "" } else { "s" },
-            summary.errors,
-            summary.warnings,
-            summary.notes
-        );
-        for f in &findings {
-            out += &format!("  {}: {f}\n", severity_name(f.severity()));
-        }
-        if !plan.is_empty() {
-            out += if written {
-                "repair (written):\n"
-            } else {
-                "repair (dry run; --repair writes it):\n"
-            };
-            for w in plan.writes() {
-                out += &format!("  {w}\n");
-            }
-        }
-        if let Some(u) = plan.unrecoverable {
-            out += &format!("  not repairable: {u}\n");
-        }
-        output::text(&out);
     }
     if clean {
         return Ok(());
@@ -700,6 +687,43 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
     Err(Failure::negative(format!(
         "{cmd}: {path}: {count} finding(s): {first}{tail}"
     )))
+}
+
+/// The text report of `btt check`: the summary, every finding, and the repair plan.
+fn check_text(
+    path: &str,
+    ns: &Namespace,
+    summary: &check::Summary,
+    findings: &[Finding],
+    plan: &RepairPlan,
+    will_write: bool,
+) -> String {
+    let mut out = format!(
+        "{path}: BTT {} ({} arena{}), {} error(s), {} warning(s), {} note(s)\n",
+        ns.version,
+        summary.arenas,
+        if summary.arenas == 1 { "" } else { "s" },
+        summary.errors,
+        summary.warnings,
+        summary.notes
+    );
+    for f in findings {
+        out += &format!("  {}: {f}\n", severity_name(f.severity()));
+    }
+    if !plan.is_empty() {
+        out += if will_write {
+            "repair (writing these bytes, and only these):\n"
+        } else {
+            "repair (dry run, nothing written; --repair writes it):\n"
+        };
+        for w in plan.writes() {
+            out += &format!("  {w}\n");
+        }
+    }
+    if let Some(u) = plan.unrecoverable {
+        out += &format!("  not repairable: {u}\n");
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------
@@ -747,43 +771,14 @@ fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
         }
     }
     let ranges: Vec<_> = plan.plan().collect();
-    if !args.dry_run {
-        layout::create(&mut file, &request)
-            .map_err(|e| Failure::usage(format!("{cmd}: {path}: {e}")))?;
-        file.0
-            .sync_data()
-            .map_err(|e| Failure::usage(format!("{cmd}: {path}: {}", io_text(&e))))?;
-    }
-    if args.json {
-        output::json(&CreateJson {
-            file: path.clone(),
-            version: version.to_string(),
-            uuid: uuid.to_string(),
-            parent_uuid: parent.to_string(),
-            sector_size: args.sector_size,
-            namespace_size: len,
-            arenas: plan.arena_count(),
-            nlba: plan.nlba(),
-            logical_block_size: plan.sector_size(),
-            dev_size: plan.capacity(),
-            written: !args.dry_run,
-            plan: ranges
-                .iter()
-                .map(|r| RangeJson {
-                    arena: r.arena,
-                    area: r.area.to_string(),
-                    offset: r.offset,
-                    len: r.len,
-                })
-                .collect(),
-        })?;
-    } else {
+    if !args.json {
+        // The plan first; the write follows.
         let mut out = format!(
-            "{} BTT {version} on {path} ({len} bytes)\n",
+            "{} BTT {version} on {path} ({len} bytes): the kernel's layout and these byte ranges\n",
             if args.dry_run {
                 "plan (dry run, nothing written):"
             } else {
-                "wrote"
+                "writing"
             }
         );
         out += &format!("  uuid            {uuid}\n");
@@ -809,6 +804,44 @@ fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
             );
         }
         output::text(&out);
+    }
+    if !args.dry_run {
+        layout::create(&mut file, &request)
+            .map_err(|e| Failure::usage(format!("{cmd}: {path}: {e}")))?;
+        file.0
+            .sync_data()
+            .map_err(|e| Failure::usage(format!("{cmd}: {path}: {}", io_text(&e))))?;
+        if !args.json {
+            output::line(&format!(
+                "wrote {} bytes in {} ranges",
+                ranges.iter().map(|r| r.len).sum::<u64>(),
+                ranges.len()
+            ));
+        }
+    }
+    if args.json {
+        output::json(&CreateJson {
+            file: path.clone(),
+            version: version.to_string(),
+            uuid: uuid.to_string(),
+            parent_uuid: parent.to_string(),
+            sector_size: args.sector_size,
+            namespace_size: len,
+            arenas: plan.arena_count(),
+            nlba: plan.nlba(),
+            logical_block_size: plan.sector_size(),
+            dev_size: plan.capacity(),
+            written: !args.dry_run,
+            plan: ranges
+                .iter()
+                .map(|r| RangeJson {
+                    arena: r.arena,
+                    area: r.area.to_string(),
+                    offset: r.offset,
+                    len: r.len,
+                })
+                .collect(),
+        })?;
     }
     Ok(())
 }
