@@ -12,6 +12,8 @@
 //! `run(args, &Ctx) -> Result<(), Failure>`; see docs/cli.md "Adding a command".
 
 mod args;
+mod btt;
+mod btt_inspect;
 mod check;
 mod compat;
 mod completions;
@@ -19,8 +21,10 @@ mod error;
 mod image;
 mod inspect;
 mod labels;
+mod nsarg;
 mod output;
 mod plan;
+mod probe;
 mod progress;
 mod sysfs;
 
@@ -94,6 +98,10 @@ pub enum Command {
     Upgrade(compat::UpgradeArgs),
     /// Namespace labels: list, init, add, rm (the label storage area, as the kernel reads it).
     Labels(labels::LabelsArgs),
+    /// What the kernel makes of a namespace (BTT, fsdax, devdax, raw) and where its data is.
+    Probe(probe::ProbeArgs),
+    /// The BTT (sector mode) of a namespace: read blocks, check and repair, create.
+    Btt(btt::BttArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::CompletionsArgs),
 }
@@ -109,6 +117,8 @@ impl Command {
             Self::Compat(a) => compat::run_compat(a, ctx),
             Self::Upgrade(a) => compat::run_upgrade(a, ctx),
             Self::Labels(a) => labels::run(a, ctx),
+            Self::Probe(a) => probe::run(a, ctx),
+            Self::Btt(a) => btt::run(a, ctx),
             Self::Completions(a) => completions::run(a, ctx),
         }
     }
