@@ -87,6 +87,11 @@
 extern crate std;
 
 mod arith;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub mod btt;
 mod checksum;
 pub mod io;

@@ -2,12 +2,17 @@
 
 use std::path::PathBuf;
 
+use nvdimm_infoblock::btt::arena::{check_info, read_info};
+use nvdimm_infoblock::btt::error::Invalid;
+use nvdimm_infoblock::probe::{self, Attempt, ClaimClass, Probe, Verdict, Why};
 use nvdimm_infoblock::validate::{check, Namespace, Outcome, ProbePath};
 use nvdimm_infoblock::{InfoBlock, Profile, Uuid};
 use serde::Serialize;
 
 use crate::args::{parse_kernel, parse_size, parse_uuid};
+use crate::btt::invalid_token;
 use crate::image::Image;
+use crate::nsarg::{self, ClaimArg};
 use crate::sysfs::{self, View};
 use crate::{output, Ctx, Failure};
 
@@ -16,6 +21,9 @@ The namespace is given by --ns-start [--ns-size] [--parent-uuid], or read from s
 --namespace NAME, or when PATH is /dev/pmemN of a raw namespace. A fsdax /dev/pmemN, a
 /dev/pmemNs or a /dev/daxX.Y shows the device's data, not the namespace's info-block: pass
 an image of the namespace with --namespace NAME instead.
+
+A BTT is looked for first (v1.1 at byte 4096; v2.0 at byte 0 with --claim btt2), as the
+kernel does: a valid one gives the verdict sector, with dev_size the btt device's size.
 
 Exit codes: 0 the kernel enables the device; 1 it uses the namespace raw or refuses the
 block (one line on stderr says which); 2 a usage or I/O error.";
@@ -49,6 +57,9 @@ pub struct CheckArgs {
     /// The kernel: a release (6.12, 6.1, 5.4, 4.19, ...) or newest.
     #[arg(long, value_name = "PROFILE", value_parser = parse_kernel)]
     pub kernel: Option<Profile>,
+    /// The claim class of the namespace's label (default: sysfs holder_class, else none).
+    #[arg(long, value_name = "CLASS", value_enum)]
+    pub claim: Option<ClaimArg>,
     /// Print a JSON object (keys in docs/cli.md).
     #[arg(long)]
     pub json: bool,
@@ -131,6 +142,10 @@ pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
         size: spec.size.unwrap_or(image.len),
         uuid: spec.uuid,
     };
+    let claim = claim_class(&args);
+    if let Some(result) = btt_or_claim(&args, &path, &mut image, &ns, claim, &profile)? {
+        return result;
+    }
     let head = image.read_prefix(InfoBlock::HEAD_SIZE as u64, ctx)?;
     let block = InfoBlock::from_namespace_head(&head).map_err(|_| {
         Failure::usage(format!(
@@ -165,6 +180,209 @@ pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
     }
 }
 
+/// The claim class: `--claim`, else the sysfs `holder_class` of `--namespace` (or of the
+/// namespace under a device node), else none.
+fn claim_class(args: &CheckArgs) -> ClaimClass {
+    if let Some(c) = args.claim {
+        return c.class();
+    }
+    let name = match &args.namespace {
+        Some(n) => Some(n.clone()),
+        None if args.ns_start.is_none() => sysfs::resolve_device(&args.sysfs_root, &args.path)
+            .ok()
+            .flatten()
+            .map(|d| d.namespace.name),
+        None => None,
+    };
+    name.and_then(|n| nsarg::read_sys_namespace(&args.sysfs_root, &n).ok())
+        .and_then(|s| s.claim)
+        .unwrap_or(ClaimClass::None)
+}
+
+/// The kernel's probe order: when the BTT claims the namespace, or the claim class keeps the
+/// pfn/dax drivers from the block, the answer is reported here (`Some`); otherwise `None`
+/// and the pfn/dax check runs as it always did.
+fn btt_or_claim(
+    args: &CheckArgs,
+    path: &str,
+    image: &mut Image,
+    ns: &Namespace,
+    claim: ClaimClass,
+    profile: &Profile,
+) -> Result<Option<Result<(), Failure>>, Failure> {
+    let pns = probe::Namespace {
+        start: ns.start,
+        size: ns.size,
+        uuid: ns.uuid,
+        claim,
+        force_raw: false,
+    };
+    let answer = match probe::probe(image, &pns, profile) {
+        Ok(a) => a,
+        Err(e) => {
+            // A read the BTT needs failed (a short image): an error only when a valid BTT
+            // info block is there, so that the BTT would claim the namespace.
+            let version = nsarg::version_of(claim);
+            let btt_valid = claim != ClaimClass::Pfn
+                && claim != ClaimClass::Dax
+                && read_info(image, version.info_offset())
+                    .ok()
+                    .is_some_and(|sb| check_info(&sb, 0, &ns.uuid).is_ok());
+            if btt_valid {
+                return Err(Failure::usage(format!("check: {path}: {e}")));
+            }
+            return Ok(None);
+        }
+    };
+    let btt_reason = match answer.btt {
+        Attempt::Passed(Why::Btt(i)) if !matches!(i, Invalid::BadSignature { .. }) => Some(i),
+        _ => None,
+    };
+    let btt_claimed = answer.btt == Attempt::Claimed;
+    // The claim class kept the pfn/dax drivers away from a block they would have judged.
+    let claim_blocks = claim != ClaimClass::None
+        && matches!(answer.verdict, Verdict::Raw { .. })
+        && [answer.pfn, answer.dax]
+            .iter()
+            .all(|a| matches!(a, Attempt::Passed(Why::ClaimClass(_) | Why::ForceRaw)));
+    if !btt_claimed && !claim_blocks && btt_reason.is_none() {
+        return Ok(None);
+    }
+    if !btt_claimed && !claim_blocks {
+        // A BTT signature with a bad block: the kernel ignores the BTT; the pfn/dax answer
+        // follows, with the BTT's reason added.
+        return Ok(Some(pfn_with_btt_reason(
+            args, path, image, ns, profile, btt_reason,
+        )));
+    }
+    let json = CheckJson::from_probe(&answer, ns, profile, claim, btt_reason);
+    if args.json {
+        output::json(&json)?;
+    } else {
+        output::text(&human_probe(path, &answer, ns, profile, claim));
+    }
+    Ok(Some(match answer.verdict {
+        Verdict::Sector(_) | Verdict::Enabled(_) => Ok(()),
+        Verdict::Raw { .. } => Err(Failure::negative(format!(
+            "check: {path}: the claim class {claim} keeps the pfn and dax drivers away: the \
+             kernel uses the namespace raw"
+        ))),
+        Verdict::Rejected { driver, stage, why } => Err(Failure::negative(format!(
+            "check: {path}: rejected: {driver} at {}: {}",
+            stage.name(),
+            why_token(&why)
+        ))),
+    }))
+}
+
+/// Today's pfn/dax answer for a namespace whose BTT info block is bad, with `btt_reason`.
+fn pfn_with_btt_reason(
+    args: &CheckArgs,
+    path: &str,
+    image: &mut Image,
+    ns: &Namespace,
+    profile: &Profile,
+    btt_reason: Option<Invalid>,
+) -> Result<(), Failure> {
+    let mut head = vec![0u8; InfoBlock::HEAD_SIZE];
+    nvdimm_infoblock::io::ReadAt::read_at(image, 0, &mut head)
+        .map_err(|e| Failure::usage(format!("check: cannot read {path}: {e}")))?;
+    let block = InfoBlock::from_namespace_head(&head)
+        .map_err(|e| Failure::usage(format!("check: {path}: {e}")))?;
+    let outcome = check(block, ns, &ProbePath::Probe, profile)
+        .map_err(|e| Failure::usage(format!("check: {path}: {e}")))?;
+    let mut json = CheckJson::new(&outcome, ns, profile);
+    json.btt_reason = btt_reason.map(|i| invalid_token(&i).to_owned());
+    json.btt_detail = btt_reason.map(|i| i.to_string());
+    if args.json {
+        output::json(&json)?;
+    } else {
+        let mut text = human(path, &outcome, ns, profile);
+        if let Some(i) = btt_reason {
+            text += &format!(
+                "  the BTT info block is ignored: {} ({i})\n",
+                invalid_token(&i)
+            );
+        }
+        output::text(&text);
+    }
+    match (outcome, btt_reason) {
+        (Outcome::Enabled(_), _) => Ok(()),
+        (Outcome::Raw { .. }, Some(i)) => Err(Failure::negative(format!(
+            "check: {path}: the kernel ignores the BTT ({}: {i}) and uses the namespace raw",
+            invalid_token(&i)
+        ))),
+        (Outcome::Raw { reason, errno }, None) => Err(Failure::negative(format!(
+            "check: {path}: the kernel ignores the block and uses the namespace raw: {}, \
+             validate returns {errno}",
+            reason.token()
+        ))),
+        (
+            Outcome::Rejected {
+                stage,
+                reason,
+                errno,
+            },
+            _,
+        ) => Err(Failure::negative(format!(
+            "check: {path}: rejected at {stage}: {}, returns {errno}: \"{}\"",
+            reason.token(),
+            reason.message()
+        ))),
+    }
+}
+
+fn why_token(why: &Why) -> String {
+    match why {
+        Why::Btt(i) => format!("{} ({i})", invalid_token(i)),
+        Why::Pfn(r) => format!("{} ({r})", r.token()),
+        other => other.to_string(),
+    }
+}
+
+fn human_probe(
+    path: &str,
+    p: &Probe,
+    ns: &Namespace,
+    profile: &Profile,
+    claim: ClaimClass,
+) -> String {
+    let mut out = format!(
+        "{path}: namespace {:#x}+{:#x} under {} (claim class {claim})\n",
+        ns.start,
+        ns.size,
+        profile.name()
+    );
+    match &p.verdict {
+        Verdict::Sector(s) => {
+            out += &format!(
+                "verdict: sector: the kernel attaches the BTT {} (/dev/pmemNs)\n",
+                s.version
+            );
+            out += &format!("  size         {} ({:#x})\n", s.dev_size(), s.dev_size());
+            out += &format!("  sector_size  {}\n", s.btt.sector_size);
+            out += &format!("  nlba         {}\n", s.btt.nlba);
+            out += &format!("  arenas       {}\n", s.btt.arena_count);
+        }
+        Verdict::Rejected { driver, stage, why } => {
+            out += &format!(
+                "verdict: rejected at {}: {driver} claims the namespace and fails\n  reason  {}\n",
+                stage.name(),
+                why_token(why)
+            );
+        }
+        Verdict::Raw { .. } => {
+            out += &format!(
+                "verdict: raw: the claim class {claim} keeps the pfn and dax drivers away\n"
+            );
+        }
+        Verdict::Enabled(e) => {
+            out += &format!("verdict: {}\n", e.kind);
+        }
+    }
+    out
+}
+
 /// The JSON object of an outcome (keys documented in docs/cli.md, in this order).
 #[derive(Debug, Serialize)]
 pub struct CheckJson {
@@ -189,6 +407,24 @@ pub struct CheckJson {
     ns_size: u64,
     parent_uuid: String,
     profile: String,
+    /// BTT only (absent for pfn/dax answers): the btt device's logical block size.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sector_size: Option<u32>,
+    /// BTT only: the BTT version (placement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    btt_version: Option<String>,
+    /// BTT only: the btt device's blocks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nlba: Option<u64>,
+    /// A BTT info block the kernel ignores: why (token).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    btt_reason: Option<String>,
+    /// A BTT info block the kernel ignores: the sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    btt_detail: Option<String>,
+    /// The claim class, when not none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    claim: Option<String>,
 }
 
 impl CheckJson {
@@ -225,6 +461,73 @@ impl CheckJson {
             ns_size: ns.size,
             parent_uuid: ns.uuid.to_string(),
             profile: profile.name().to_string(),
+            sector_size: None,
+            btt_version: None,
+            nlba: None,
+            btt_reason: None,
+            btt_detail: None,
+            claim: None,
+        }
+    }
+
+    /// The object for a probe answer the pfn/dax path does not give: the BTT claimed the
+    /// namespace, or the claim class kept the pfn/dax drivers away.
+    fn from_probe(
+        p: &Probe,
+        ns: &Namespace,
+        profile: &Profile,
+        claim: ClaimClass,
+        btt_reason: Option<Invalid>,
+    ) -> Self {
+        let (stage, reason, message) = match &p.verdict {
+            Verdict::Rejected { stage, why, .. } => (
+                Some(stage.name().to_string()),
+                Some(match why {
+                    Why::Btt(i) => invalid_token(i).to_owned(),
+                    Why::Pfn(r) => r.token().to_owned(),
+                    _ => "other".to_owned(),
+                }),
+                Some(why.to_string()),
+            ),
+            Verdict::Raw { .. } => (None, None, Some(format!("claim class {claim}"))),
+            _ => (None, None, None),
+        };
+        let sector = match &p.verdict {
+            Verdict::Sector(s) => Some(*s),
+            _ => None,
+        };
+        let raw_reason = match &p.verdict {
+            Verdict::Raw { .. } => Some("claim_class".to_owned()),
+            _ => None,
+        };
+        Self {
+            verdict: p.verdict.name().to_string(),
+            stage,
+            reason,
+            raw_reason,
+            errno: None,
+            message: message.clone(),
+            detail: message,
+            dev_size: sector.map(|s| s.dev_size()),
+            dev_resource: None,
+            dev_align: None,
+            npfns: None,
+            npfns_truncated: None,
+            map: None,
+            data_start: None,
+            dataoff: None,
+            start_pad: None,
+            end_trunc: None,
+            ns_start: ns.start,
+            ns_size: ns.size,
+            parent_uuid: ns.uuid.to_string(),
+            profile: profile.name().to_string(),
+            sector_size: sector.map(|s| s.btt.sector_size),
+            btt_version: sector.map(|s| s.version.to_string()),
+            nlba: sector.map(|s| s.btt.nlba),
+            btt_reason: btt_reason.map(|i| invalid_token(&i).to_owned()),
+            btt_detail: btt_reason.map(|i| i.to_string()),
+            claim: (claim != ClaimClass::None).then(|| claim.name().to_owned()),
         }
     }
 }

@@ -20,6 +20,7 @@ use nvdimm_infoblock::{
 use serde::Serialize;
 
 use crate::args::parse_size;
+use crate::btt_inspect::{self, BttReport};
 use crate::image::io_text;
 use crate::{output, Ctx, Failure};
 
@@ -119,15 +120,25 @@ pub fn run(args: InspectArgs, _ctx: &Ctx) -> Result<(), Failure> {
 
     let mut io_errors = Vec::new();
     let mut inputs = Vec::new();
+    // Each PATH's report in order: a pfn/dax report (index into `inputs`) or a BTT's.
+    let mut order: Vec<Result<usize, BttReport>> = Vec::new();
     if args.paths.is_empty() {
+        order.push(Ok(inputs.len()));
         inputs.push(Input {
             name: SAMPLE_NAME.to_owned(),
             bytes: SAMPLE.to_vec(),
         });
     }
     for path in &args.paths {
+        if let Some(btt) = btt_inspect::detect(path) {
+            order.push(Err(btt));
+            continue;
+        }
         match read_input(path) {
-            Ok(input) => inputs.push(input),
+            Ok(input) => {
+                order.push(Ok(inputs.len()));
+                inputs.push(input);
+            }
             Err(message) => io_errors.push(message),
         }
     }
@@ -137,21 +148,46 @@ pub fn run(args: InspectArgs, _ctx: &Ctx) -> Result<(), Failure> {
         .map(|input| Report::new(input, &parse))
         .collect();
     if args.json {
-        let objects: Vec<BlockJson> = reports.iter().map(Report::json).collect();
+        /// One object of the array: a pfn/dax block (ndctl's keys) or a BTT.
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Object<'a> {
+            Block(BlockJson),
+            Btt(&'a btt_inspect::BttJson),
+        }
+        let objects: Vec<Object<'_>> = order
+            .iter()
+            .map(|e| match e {
+                Ok(i) => Object::Block(reports[*i].json()),
+                Err(b) => Object::Btt(&b.json),
+            })
+            .collect();
         output::json(&objects)?;
     } else {
         let mut out = String::new();
-        for (i, report) in reports.iter().enumerate() {
+        for (i, entry) in order.iter().enumerate() {
             if i > 0 {
                 out.push('\n');
             }
-            report.human(&mut out, &parse);
+            match entry {
+                Ok(r) => reports[*r].human(&mut out, &parse),
+                Err(b) => out += &b.text,
+            }
         }
         output::text(&out);
     }
-    let unusable: Vec<String> = reports
+    let unusable: Vec<String> = order
         .iter()
-        .filter_map(|r| r.unusable_reason().map(|why| format!("{} ({why})", r.name)))
+        .filter_map(|e| match e {
+            Ok(i) => {
+                let r = &reports[*i];
+                r.unusable_reason().map(|why| format!("{} ({why})", r.name))
+            }
+            Err(b) => b
+                .unusable
+                .as_ref()
+                .map(|u| format!("{} (BTT: {u})", b.name)),
+        })
         .collect();
     let unusable_text = match unusable.len() {
         0 => None,

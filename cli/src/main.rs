@@ -12,14 +12,19 @@
 //! `run(args, &Ctx) -> Result<(), Failure>`; see docs/cli.md "Adding a command".
 
 mod args;
+mod btt;
+mod btt_inspect;
 mod check;
 mod compat;
 mod completions;
 mod error;
 mod image;
 mod inspect;
+mod labels;
+mod nsarg;
 mod output;
 mod plan;
+mod probe;
 mod progress;
 mod sysfs;
 
@@ -91,6 +96,12 @@ pub enum Command {
     Compat(compat::CompatArgs),
     /// Rewrite a block in another format version without moving the data.
     Upgrade(compat::UpgradeArgs),
+    /// Namespace labels: list, init, add, rm (the label storage area, as the kernel reads it).
+    Labels(labels::LabelsArgs),
+    /// What the kernel makes of a namespace (BTT, fsdax, devdax, raw) and where its data is.
+    Probe(probe::ProbeArgs),
+    /// The BTT (sector mode) of a namespace: read blocks, check and repair, create.
+    Btt(btt::BttArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(completions::CompletionsArgs),
 }
@@ -105,6 +116,9 @@ impl Command {
             Self::Create(a) => plan::create(a, ctx),
             Self::Compat(a) => compat::run_compat(a, ctx),
             Self::Upgrade(a) => compat::run_upgrade(a, ctx),
+            Self::Labels(a) => labels::run(a, ctx),
+            Self::Probe(a) => probe::run(a, ctx),
+            Self::Btt(a) => btt::run(a, ctx),
             Self::Completions(a) => completions::run(a, ctx),
         }
     }

@@ -9,13 +9,16 @@ mod support;
 use support::TempFile;
 
 const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 10] = [
     "inspect",
     "check",
     "plan",
     "create",
     "compat",
     "upgrade",
+    "labels",
+    "probe",
+    "btt",
     "completions",
 ];
 
@@ -70,7 +73,9 @@ fn help_for_every_command() {
 fn unknown_option_is_named() {
     for name in COMMANDS {
         let mut forms = vec![vec![name, "--bogus-flag", "x"], vec![name, "--bogus-flag"]];
-        if name != "plan" && name != "completions" {
+        // (A group such as btt or labels takes a subcommand, not a PATH: "btt x" is an unknown
+        // command.)
+        if name != "plan" && name != "completions" && name != "labels" && name != "btt" {
             // After a positional PATH too.
             forms.push(vec![name, "x", "--bogus-flag"]);
         }
@@ -85,6 +90,12 @@ fn unknown_option_is_named() {
             );
         }
     }
+    // A group's subcommand is named too, after its positional argument.
+    let o = run(&["labels", "list", "x", "--bogus-flag"]);
+    assert_eq!(
+        stderr(&o),
+        "infoblock: labels list: unknown option --bogus-flag\n"
+    );
     let o = run(&["check", "--bogus", "x"]);
     assert_eq!(stderr(&o), "infoblock: check: unknown option --bogus\n");
     // A near miss gets a suggestion.
@@ -190,6 +201,18 @@ fn every_failure_is_one_stderr_line() {
             1,
         ),
         (vec!["completions", "tcsh"], 2),
+        (vec!["probe", missing], 2),
+        (vec!["probe", &bad_sig, "--ns-start", "0x100000000"], 1), // no signature: raw
+        (vec!["btt"], 2),
+        (vec!["btt", "read", missing, "--lba", "0"], 2),
+        (vec!["btt", "read", &good, "--lba", "0"], 1), // no BTT in an 8 KiB pfn head
+        (vec!["btt", "check", missing], 2),
+        (vec!["btt", "check", &good], 1),
+        (vec!["btt", "create", missing, "--sector-size", "512"], 2),
+        (
+            vec!["btt", "create", short.path(), "--sector-size", "512"],
+            2,
+        ),
     ];
     for (args, code) in cases {
         let o = run(&args);
