@@ -52,6 +52,21 @@ def pattern(lba, gen, lbs):
     return (line * (lbs // len(line) + 1))[:lbs]
 
 
+def sparse_copy(src, dst):
+    """Copy an image, leaving its all-zero 64 KiB blocks as holes (shutil.copyfile fills them)."""
+    zero = bytes(1 << 16)
+    with open(src, "rb") as f, open(dst, "wb") as g:
+        while True:
+            blk = f.read(1 << 16)
+            if not blk:
+                break
+            if blk == zero[:len(blk)]:
+                g.seek(len(blk), os.SEEK_CUR)
+            else:
+                g.write(blk)
+        g.truncate(f.tell())
+
+
 def sha(b):
     return hashlib.sha256(b).hexdigest()
 
@@ -303,7 +318,7 @@ def btt_corrupt(r, state):
         r.ok("btt-kernel's image", False, "btt-kernel did not run or failed")
         return
     img = r.path("btt-corrupt.img")
-    shutil.copyfile(state["img"], img)
+    sparse_copy(state["img"], img)
     with open(img, "r+b") as f:
         f.seek(4096)
         good = f.read(4096)
@@ -462,7 +477,7 @@ def labels(r, state):
     old = [o for o in (0, 256) if o not in cur]
     lsa = size
     c0 = r.path("labels-c0.img")
-    shutil.copyfile(img, c0)
+    sparse_copy(img, c0)
     with open(c0, "r+b") as f:
         for o in old:
             f.seek(lsa + o + 80)
@@ -477,7 +492,7 @@ def labels(r, state):
     b = r.boot(c0, label="128K")
     r.eq("kernel's namespaces with the older index corrupted = `labels list`", shown(b), c0want)
     c1 = r.path("labels-c1.img")
-    shutil.copyfile(img, c1)
+    sparse_copy(img, c1)
     with open(c1, "r+b") as f:
         for o in cur:
             f.seek(lsa + o + 80)
@@ -494,7 +509,7 @@ def labels(r, state):
     r.eq("kernel's namespaces with the current index corrupted = `labels list`", shown(b),
          c1want)
     c2 = r.path("labels-c2.img")
-    shutil.copyfile(c1, c2)
+    sparse_copy(c1, c2)
     with open(c2, "r+b") as f:
         for o in (0, 256):
             if o in cur:
