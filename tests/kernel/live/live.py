@@ -306,6 +306,7 @@ def btt_kernel(r, state):
     r.say("  guest raw view: %s" % b.get("rig_raw"))
     r.check_guest_probe(b, "g_probe", "sector", btt_size, lbs)
     r.check_guest_probe(b, "g_check", "sector", btt_size)
+    r.check_guest_probe(b, "g_check_ns", "sector", btt_size)
     rc, js, err = b.ib("g_bttcheck")
     r.eq("guest `btt check /dev/pmem0 --namespace namespace0.0` exit", rc, 0)
     r.eq("guest `btt read` = kernel's /dev/pmem0s", b.reads("gread"), kreads)

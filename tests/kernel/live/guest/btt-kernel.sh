@@ -24,6 +24,7 @@ echo "rig_raw=$(rig-raw namespace0.0)"
 echo 0 >$B/namespace0.0/force_raw
 ib g_probe probe namespace0.0 --kernel "$K" --json
 ib g_check check /dev/pmem0 --kernel "$K" --json
+ib g_check_ns check /dev/pmem0 --namespace namespace0.0 --kernel "$K" --json
 ib g_bttcheck btt check /dev/pmem0 --namespace namespace0.0
 for l in $LBAS; do
 	echo "gread lba=$l sha256=$(infoblock btt read /dev/pmem0 --namespace namespace0.0 --lba $l 2>/dev/null | sha256sum | cut -d' ' -f1)"
