@@ -1,5 +1,6 @@
 //! Replays the real-kernel answers recorded by `tests/kernel/run-suite.sh --record` (Linux
-//! 6.1 and 6.12 under QEMU, see shared/kernel-harness) against the validator, without qemu.
+//! 6.1 and 6.12 under QEMU, see tests/kernel/rig and docs/rig.md) against the validator, without
+//! qemu.
 //!
 //! For every case of `tests/kernel/suite.json`, the head (bytes 0..8192, block at 4096) is
 //! checked for a label-less namespace at 0x100000000 of `ns_size` bytes with the 6.1 profile

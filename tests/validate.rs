@@ -1,6 +1,6 @@
 //! Unit tests of the validator, one per kernel rule, with hand-computed numbers. Each test
-//! names the FORMAT.md section (shared/spec/FORMAT.md) or harness finding
-//! (shared/kernel-harness/README.md) it follows.
+//! names the FORMAT.md section or the kernel-rig finding (docs/rig.md, "Kernel facts") it
+//! follows.
 
 use nvdimm_infoblock::profile::{AlignSet, Era, Platform};
 use nvdimm_infoblock::validate::{

@@ -172,11 +172,13 @@ CASES = []
 
 
 def case(name, size, rule, desc, predict, sig=PFN_SIG, align=2 * MiB, mode=MODE_PMEM,
-         empty=False, **over):
+         empty=False, guest_cmd=None, guest_raw=True, **over):
     """predict: what FORMAT.md / the harness README lead us to expect, as
     "fsdax", "devdax", "raw", "rejected/validate", "rejected/enable" or a dict
     {"6.1": ..., "6.12": ...}.  Only a hint for spotting surprises: the
-    recorded kernel answers are the truth."""
+    recorded kernel answers are the truth.
+    guest_cmd: busybox sh text the rig runs in the booted guest (run-suite.sh,
+    "In-guest commands"); guest_raw=False: without rig-raw first."""
     assert all(c["name"] != name for c in CASES), name
     assert size % 4096 == 0 and 2 * MiB <= size <= 4 * GiB, (name, size)
     f = base_fields(name, size, sig, align, mode)
@@ -184,7 +186,8 @@ def case(name, size, rule, desc, predict, sig=PFN_SIG, align=2 * MiB, mode=MODE_
     if isinstance(predict, str):
         predict = {"6.1": predict, "6.12": predict}
     CASES.append({"name": name, "ns_size": size, "rule": rule, "description": desc,
-                  "predict": predict, "fields": f, "empty": empty})
+                  "predict": predict, "fields": f, "empty": empty,
+                  "guest_cmd": guest_cmd, "guest_raw": guest_raw})
 
 
 def define_cases():
@@ -492,6 +495,10 @@ def suite_entry(c, head):
          "rule": c["rule"], "predict": c["predict"],
          "head": "cases/%s.head" % c["name"],
          "head_sha256": hashlib.sha256(head).hexdigest()}
+    if c["guest_cmd"]:
+        e["guest_cmd"] = c["guest_cmd"]
+        if not c["guest_raw"]:
+            e["guest_raw"] = False
     if c["empty"]:
         e["block"] = None
         return e

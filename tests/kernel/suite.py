@@ -6,14 +6,21 @@
     suite.py recorded-kernels RECORDED NAME    short kernel names recorded for a case
     suite.py collect SUITE OUTDIR LIVE         NDH-JSON lines of OUTDIR/NAME.out -> LIVE
     suite.py offline-live RECORDED LIVE [--only a,b]   LIVE := recorded answers
+    suite.py guest-cmd SUITE NAME              the case's "guest_cmd" (empty if none)
+    suite.py guest-raw SUITE NAME              1, or 0 when the case says "guest_raw": false
+    suite.py has-guest-cmd SUITE [--only a,b]  exit 0 if a selected case has a guest_cmd
     suite.py report --mode record|compare|none --suite SUITE --live LIVE --recorded REC
-                    [--check-dir DIR] [--check-cmd CMD]
+                    [--check-dir DIR] [--guest-check] [--guest-out FILE]
 
 The kernel's answer for each case and kernel is normalised to a record:
 verdict, stage, reason, dev_size, dev_resource, dev_align, map, data_start_off,
 npfns (when the kernel logged "number of pfns truncated"), and more context.
 `compare` fails on any difference in COMPARED_KEYS; `--check-dir` also compares
-the output of `CMD check IMAGE ... --json` with the kernel on CHECK_KEYS.
+the output of `CMD check IMAGE ... --json` with the kernel on CHECK_KEYS, and
+`--guest-check` the same for `infoblock check --json` run inside the guest
+(the "guest" entry of a live record: rc, stdout, stderr of the guest command,
+taken from the NDH-ACTION lines between guest-cmd-begin and guest-cmd-end).
+The guest entry is never written to recorded.json.
 """
 import argparse
 import json
@@ -88,6 +95,28 @@ def normalise(rec):
     return out
 
 
+def guest_of(action):
+    """NDH-ACTION lines -> {"rc", "stdout", "stderr"} of the guest command, or
+    None when the action did not run one."""
+    if not action:
+        return None
+    out, err, rc, inside = [], [], None, False
+    for line in action:
+        if line == "guest-cmd-begin":
+            inside = True
+        elif line.startswith("guest-cmd-end rc="):
+            inside = False
+            rc = int(line.split("=", 1)[1]) if line.split("=", 1)[1].isdigit() else line
+        elif line.startswith("guest-cmd-stderr "):
+            err.append(line[len("guest-cmd-stderr "):])
+        elif inside:
+            out.append(line)
+    if rc is None and not out:
+        # the command never ran (rig-raw failed?): keep what the action said
+        return {"rc": None, "stdout": "", "stderr": "\n".join(action)}
+    return {"rc": rc, "stdout": "\n".join(out), "stderr": "\n".join(err)}
+
+
 def parse_out(path):
     """NDH-JSON / NDH-VERDICT lines of one run.sh output -> {short kernel: record}."""
     res = {}
@@ -99,7 +128,11 @@ def parse_out(path):
     for line in lines:
         if line.startswith("NDH-JSON "):
             rec = json.loads(line[9:])
-            res[short_kernel(rec.get("kernel"))] = normalise(rec)
+            r = normalise(rec)
+            g = guest_of(rec.get("action"))
+            if g is not None:
+                r["guest"] = g
+            res[short_kernel(rec.get("kernel"))] = r
         elif line.startswith("NDH-VERDICT ") and "verdict=error" in line:
             m = re.search(r"kernel=(\S+)", line)
             k = m.group(1) if m else "?"
@@ -121,6 +154,32 @@ def cmd_cases(a):
         if only is None or c["name"] in only:
             print(c["name"], c["ns_size"])
     return 0
+
+
+def case_by_name(suite, name):
+    return next((c for c in load_suite(suite)["cases"] if c["name"] == name), None)
+
+
+def cmd_guest_cmd(a):
+    c = case_by_name(a.suite, a.name)
+    if c is None:
+        print("unknown case " + a.name, file=sys.stderr)
+        return 1
+    if c.get("guest_cmd"):
+        print(c["guest_cmd"])
+    return 0
+
+
+def cmd_guest_raw(a):
+    c = case_by_name(a.suite, a.name) or {}
+    print(0 if c.get("guest_raw") is False else 1)
+    return 0
+
+
+def cmd_has_guest_cmd(a):
+    only = set(a.only.split(",")) if a.only else None
+    return 0 if any(c.get("guest_cmd") for c in load_suite(a.suite)["cases"]
+                    if only is None or c["name"] in only) else 1
 
 
 def cmd_kernels(a):
@@ -176,7 +235,6 @@ def verdict_str(r):
 
 def check_one(path_base, kernel_rec):
     """Compare one CLI answer with the kernel's. Returns a list of problems."""
-    probs = []
     try:
         with open(path_base + ".json") as f:
             text = f.read()
@@ -188,15 +246,29 @@ def check_one(path_base, kernel_rec):
             rc = f.read().strip()
     except FileNotFoundError:
         pass
+    err = ""
+    try:
+        with open(path_base + ".err") as f:
+            err = f.read().strip()[-400:]
+    except FileNotFoundError:
+        pass
+    return check_text(text, rc, err, kernel_rec)
+
+
+def check_guest(kernel_rec):
+    """Compare the guest's `infoblock check --json` with the kernel's answer."""
+    g = kernel_rec.get("guest")
+    if g is None:
+        return ["no guest command output (did the action run?)"]
+    return check_text(g["stdout"], g["rc"], g["stderr"][-400:], kernel_rec)
+
+
+def check_text(text, rc, err, kernel_rec):
+    """Compare one `check --json` output with the kernel's answer."""
+    probs = []
     try:
         got = json.loads(text)
     except ValueError as e:
-        err = ""
-        try:
-            with open(path_base + ".err") as f:
-                err = f.read().strip()[-400:]
-        except FileNotFoundError:
-            pass
         return ["check command printed no valid JSON (exit %s, %s): stdout %r stderr %r"
                 % (rc, e, text[:200], err)]
     if not isinstance(got, dict):
@@ -266,6 +338,12 @@ def cmd_report(a):
             for k, r in sorted(kres.items()):
                 for p in check_one(os.path.join(a.check_dir, "%s.%s" % (name, k)), r):
                     probs.append("check %s: %s" % (k, p))
+        if a.guest_check:
+            for k, r in sorted(kres.items()):
+                if r.get("verdict") == "error":
+                    continue
+                for p in check_guest(r):
+                    probs.append("guest check %s: %s" % (k, p))
         summary = " ".join("%s=%s" % (k, verdict_str(r)) for k, r in sorted(kres.items()))
         if probs:
             failed += 1
@@ -275,6 +353,13 @@ def cmd_report(a):
             passed += 1
             lines.append("ok   %s [%s]" % (name, summary))
     print("\n".join(lines))
+    if a.guest_out:
+        guest = {n: {k: r["guest"] for k, r in sorted(live[n].items()) if "guest" in r}
+                 for n in names if n in live}
+        with open(a.guest_out, "w") as f:
+            json.dump(guest, f, indent=1)
+            f.write("\n")
+        print("kernel-suite: guest command output in %s" % a.guest_out)
     if a.mode == "record":
         out = {"format": 1,
                "about": "kernel answers for suite.json, written by run-suite.sh --record",
@@ -283,7 +368,9 @@ def cmd_report(a):
                "cases": dict(recorded)}
         for name in names:
             if name in live:
-                out["cases"][name] = live[name]
+                # the guest command's output is not the kernel's answer
+                out["cases"][name] = {k: {f: v for f, v in r.items() if f != "guest"}
+                                      for k, r in live[name].items()}
         out["cases"] = {n: out["cases"][n] for n in names if n in out["cases"]}
         with open(a.recorded, "w") as f:
             json.dump(out, f, indent=1, sort_keys=False)
@@ -323,7 +410,21 @@ def main():
     p.add_argument("--live", required=True)
     p.add_argument("--recorded", required=True)
     p.add_argument("--check-dir")
+    p.add_argument("--guest-check", action="store_true")
+    p.add_argument("--guest-out")
     p.set_defaults(fn=cmd_report)
+    p = sub.add_parser("guest-cmd")
+    p.add_argument("suite")
+    p.add_argument("name")
+    p.set_defaults(fn=cmd_guest_cmd)
+    p = sub.add_parser("guest-raw")
+    p.add_argument("suite")
+    p.add_argument("name")
+    p.set_defaults(fn=cmd_guest_raw)
+    p = sub.add_parser("has-guest-cmd")
+    p.add_argument("suite")
+    p.add_argument("--only")
+    p.set_defaults(fn=cmd_has_guest_cmd)
     a = ap.parse_args()
     return a.fn(a)
 
