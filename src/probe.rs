@@ -59,60 +59,24 @@ use crate::uuid::Uuid;
 /// `nd_pfn_validate`).
 const PFN_INFO_OFFSET: u64 = 4096;
 
-/// The claim class of a namespace: which driver its label reserves it for (the v1.2 label's
-/// `abstraction_guid`; a v1.1 label's BTT flag; [`ClaimClass::None`] for label-less
-/// namespaces). `ndns->claim_class` in the kernel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ClaimClass {
-    /// No claim: every driver may try (`NVDIMM_CCLASS_NONE`).
-    #[default]
-    None,
-    /// BTT v1.1 (`NVDIMM_CCLASS_BTT`: a v1.1 label with the BTT flag, or the BTT GUID).
-    Btt,
-    /// BTT v2.0 (`NVDIMM_CCLASS_BTT2`): the info block at byte 0.
-    Btt2,
-    /// fsdax (`NVDIMM_CCLASS_PFN`).
-    Pfn,
-    /// devdax (`NVDIMM_CCLASS_DAX`).
-    Dax,
-    /// A GUID the kernel does not know (`NVDIMM_CCLASS_UNKNOWN`): no driver claims it.
-    Unknown,
+/// The claim class of a namespace (`ndns->claim_class`): which driver its label reserves it
+/// for, from a v1.2 label's `abstraction_guid`; [`ClaimClass::None`] for label-less
+/// namespaces. The same type as the label storage area's.
+pub use crate::label::ClaimClass;
+
+/// `nd_btt_probe` tries this class (none, btt, btt2).
+const fn allows_btt(claim: ClaimClass) -> bool {
+    matches!(claim, ClaimClass::None | ClaimClass::Btt | ClaimClass::Btt2)
 }
 
-impl ClaimClass {
-    /// The name ndctl and the CLI use: `none`, `btt`, `btt2`, `pfn`, `dax`, `unknown`.
-    #[must_use]
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Btt => "btt",
-            Self::Btt2 => "btt2",
-            Self::Pfn => "pfn",
-            Self::Dax => "dax",
-            Self::Unknown => "unknown",
-        }
-    }
-
-    /// `nd_btt_probe` tries this class (none, btt, btt2).
-    const fn allows_btt(self) -> bool {
-        matches!(self, Self::None | Self::Btt | Self::Btt2)
-    }
-
-    /// `nd_pfn_probe` tries this class (none, pfn).
-    const fn allows_pfn(self) -> bool {
-        matches!(self, Self::None | Self::Pfn)
-    }
-
-    /// `nd_dax_probe` tries this class (none, dax).
-    const fn allows_dax(self) -> bool {
-        matches!(self, Self::None | Self::Dax)
-    }
+/// `nd_pfn_probe` tries this class (none, pfn).
+const fn allows_pfn(claim: ClaimClass) -> bool {
+    matches!(claim, ClaimClass::None | ClaimClass::Pfn)
 }
 
-impl fmt::Display for ClaimClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
+/// `nd_dax_probe` tries this class (none, dax).
+const fn allows_dax(claim: ClaimClass) -> bool {
+    matches!(claim, ClaimClass::None | ClaimClass::Dax)
 }
 
 /// The namespace as the kernel knows it before any driver claims it.
@@ -430,7 +394,7 @@ fn probe_btt<R: ReadAt + ?Sized>(
     if ns.force_raw {
         return Ok(Err(Why::ForceRaw));
     }
-    if !ns.claim.allows_btt() {
+    if !allows_btt(ns.claim) {
         return Ok(Err(Why::ClaimClass(ns.claim)));
     }
     if ns.size < ARENA_MIN_SIZE {
@@ -501,8 +465,8 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
     ns: &Namespace,
     profile: &Profile,
 ) -> Result<(Attempt, Attempt, Option<Verdict>), ProbeError<R::Error>> {
-    let pfn_ok = !ns.force_raw && ns.claim.allows_pfn();
-    let dax_ok = !ns.force_raw && ns.claim.allows_dax();
+    let pfn_ok = !ns.force_raw && allows_pfn(ns.claim);
+    let dax_ok = !ns.force_raw && allows_dax(ns.claim);
     let not_asked = if ns.force_raw {
         Why::ForceRaw
     } else {

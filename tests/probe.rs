@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use nvdimm_infoblock::btt::arena::BttVersion;
 use nvdimm_infoblock::btt::layout::{create, LayoutRequest};
 use nvdimm_infoblock::io::{ReadAt, SliceError};
+use nvdimm_infoblock::label::Guid;
 use nvdimm_infoblock::probe::{probe, Attempt, ClaimClass, Driver, Namespace, Verdict, Why};
 use nvdimm_infoblock::{Profile, Uuid};
 use serde_json::Value;
@@ -181,7 +182,11 @@ fn claim_classes_choose_the_drivers_asked() {
     assert_eq!(verdict(&v20, ClaimClass::Btt2), "sector");
     assert_eq!(verdict(&v20, ClaimClass::None), "raw");
     // nd_btt_probe's switch: pfn, dax and unknown classes are never a BTT.
-    for claim in [ClaimClass::Pfn, ClaimClass::Dax, ClaimClass::Unknown] {
+    for claim in [
+        ClaimClass::Pfn,
+        ClaimClass::Dax,
+        ClaimClass::Unknown(Guid([0x5a; 16])),
+    ] {
         assert_eq!(verdict(&v11, claim), "raw", "{claim}");
     }
     // force_raw: nobody is asked.
@@ -251,7 +256,7 @@ fn pfn_and_dax_blocks_are_seen_only_under_their_claim_class() {
             other,
             ClaimClass::Btt,
             ClaimClass::Btt2,
-            ClaimClass::Unknown,
+            ClaimClass::Unknown(Guid([0x5a; 16])),
         ] {
             assert_eq!(run(claim).verdict.name(), "raw", "{name} under {claim}");
         }

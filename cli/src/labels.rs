@@ -557,17 +557,6 @@ fn mode_from_claim(c: ClaimClass) -> &'static str {
     }
 }
 
-fn probe_claim(c: ClaimClass) -> probe::ClaimClass {
-    match c {
-        ClaimClass::None => probe::ClaimClass::None,
-        ClaimClass::Btt => probe::ClaimClass::Btt,
-        ClaimClass::Btt2 => probe::ClaimClass::Btt2,
-        ClaimClass::Pfn => probe::ClaimClass::Pfn,
-        ClaimClass::Dax => probe::ClaimClass::Dax,
-        ClaimClass::Unknown(_) => probe::ClaimClass::Unknown,
-    }
-}
-
 fn list(args: &ListArgs) -> Result<(), Failure> {
     let t = &args.target;
     let f = AreaFile::open("list", t, false)?;
@@ -737,7 +726,7 @@ fn probe_mode(
         start,
         size: ns.rawsize,
         uuid: ns.uuid,
-        claim: probe_claim(ns.claim_class),
+        claim: ns.claim_class,
         force_raw: false,
     };
     let mut reader = NsReader {

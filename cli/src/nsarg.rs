@@ -91,7 +91,8 @@ pub fn read_sys_namespace(root: &Path, name: &str) -> Result<SysNamespace, Strin
         Some("btt") => Some(ClaimClass::Btt),
         Some("pfn") => Some(ClaimClass::Pfn),
         Some("dax") => Some(ClaimClass::Dax),
-        Some(_) => Some(ClaimClass::Unknown),
+        // "unknown": sysfs does not show the GUID, which no driver claims anyway.
+        Some(_) => Some(ClaimClass::Unknown(nvdimm_infoblock::label::Guid::NULL)),
     };
     let force_raw = read("force_raw").is_some_and(|t| t == "1" || t == "Y");
     Ok(SysNamespace {

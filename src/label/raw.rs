@@ -310,6 +310,12 @@ impl ClaimClass {
     }
 }
 
+impl fmt::Display for ClaimClass {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The type GUID of an ACPI NFIT persistent-memory range (`UUID_PERSISTENT_MEMORY`,
 /// 66f0d379-b4f3-4074-ac43-0d3318b78cdb) in `guid_t` byte order: the `type_guid` the kernel
 /// copies into v1.2 labels of a pmem region (`nd_set->type_guid`).

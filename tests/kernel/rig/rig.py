@@ -105,14 +105,17 @@ def read(path):
 
 def is_static_elf(data):
     """True for an ELF executable without a PT_INTERP (program interpreter)."""
-    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+    if data[:6] != b"\x7fELF\x02\x01":
         return False  # not a 64-bit little-endian ELF
-    phoff, = struct.unpack_from("<Q", data, 0x20)
-    phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
-    for i in range(phnum):
-        p_type, = struct.unpack_from("<I", data, phoff + i * phentsize)
-        if p_type == 3:  # PT_INTERP
-            return False
+    try:
+        phoff, = struct.unpack_from("<Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+        for i in range(phnum):
+            p_type, = struct.unpack_from("<I", data, phoff + i * phentsize)
+            if p_type == 3:  # PT_INTERP
+                return False
+    except struct.error:
+        return False  # truncated
     return True
 
 
@@ -209,7 +212,7 @@ def boot(img, size, kdir, initrd, share, label, log_path, timeout):
 
 
 def main():
-    ap = argparse.ArgumentParser(prog="run.sh", add_help=False, usage=__doc__.split("\n\n")[1])
+    ap = argparse.ArgumentParser(prog="run.sh", add_help=False, usage=__doc__.split("\n\n")[1].strip())
     ap.add_argument("-J", dest="json", action="store_true")
     ap.add_argument("-K", dest="kernels", default="default")
     ap.add_argument("-v", dest="verbose", action="store_true")

@@ -324,7 +324,7 @@ mod btt {
             ClaimClass::Btt2,
             ClaimClass::Pfn,
             ClaimClass::Dax,
-            ClaimClass::Unknown,
+            ClaimClass::Unknown(nvdimm_infoblock::label::Guid(param(params, 48).to_le_bytes().repeat_into())),
         ];
         let pick = usize::try_from(param(params, 8) % 6).unwrap_or(0);
         let ns = ProbeNamespace {
