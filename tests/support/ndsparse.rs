@@ -1,0 +1,129 @@
+//! Loader for NDSPARSE files, the sparse image format of the kernel-written fixtures in
+//! `tests/data/kernel/` (see `tests/data/kernel/README.md`).
+//!
+//! Format, all integers little-endian: the 8-byte magic `NDSPARSE`, a `u64` image size, then
+//! records `{u64 offset, u64 length, length bytes}` until the end of the file. Each record is a
+//! run of adjacent non-zero 4 KiB blocks of the image; every byte outside the records is zero.
+//!
+//! Include it with `#[path = "support/ndsparse.rs"] mod ndsparse;` (root tests).
+
+// Each test crate uses only part of this module; the rest would warn as dead code there.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+/// The file's first 8 bytes.
+pub const MAGIC: &[u8; 8] = b"NDSPARSE";
+
+/// Largest image [`load`] builds in memory (small fixtures only; use [`runs`] for the rest).
+pub const LOAD_LIMIT: u64 = 1 << 30;
+
+fn bad(path: &Path, what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("{}: {what}", path.display()),
+    )
+}
+
+/// The runs of an NDSPARSE file, read one record at a time (for big sparse images).
+pub struct Runs {
+    reader: BufReader<File>,
+    path: std::path::PathBuf,
+    /// The image size from the header.
+    pub size: u64,
+    done: bool,
+}
+
+/// Opens an NDSPARSE file: the image size, and an iterator over its `(offset, bytes)` runs in
+/// file order. Each item is checked: the run lies inside the image and the record is whole.
+pub fn runs(path: impl AsRef<Path>) -> io::Result<Runs> {
+    let path = path.as_ref();
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut head = [0u8; 16];
+    reader
+        .read_exact(&mut head)
+        .map_err(|_| bad(path, "shorter than the 16-byte header"))?;
+    if &head[..8] != MAGIC {
+        return Err(bad(path, "no NDSPARSE magic"));
+    }
+    let size = u64::from_le_bytes(head[8..16].try_into().expect("8 bytes"));
+    Ok(Runs {
+        reader,
+        path: path.to_path_buf(),
+        size,
+        done: false,
+    })
+}
+
+impl Iterator for Runs {
+    type Item = io::Result<(u64, Vec<u8>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let mut rec = [0u8; 16];
+        // A clean end of file is the end of the records; a partial header is an error.
+        let mut got = 0;
+        while got < rec.len() {
+            match self.reader.read(&mut rec[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        if got == 0 {
+            self.done = true;
+            return None;
+        }
+        if got < rec.len() {
+            self.done = true;
+            return Some(Err(bad(&self.path, "truncated record header")));
+        }
+        let off = u64::from_le_bytes(rec[..8].try_into().expect("8 bytes"));
+        let len = u64::from_le_bytes(rec[8..].try_into().expect("8 bytes"));
+        if off.checked_add(len).map_or(true, |end| end > self.size) {
+            self.done = true;
+            return Some(Err(bad(
+                &self.path,
+                &format!("run {off:#x}+{len:#x} is outside the image"),
+            )));
+        }
+        let mut data = vec![0u8; usize::try_from(len).expect("run fits in memory")];
+        if let Err(e) = self.reader.read_exact(&mut data) {
+            self.done = true;
+            return Some(Err(bad(
+                &self.path,
+                &format!("truncated run at {off:#x}: {e}"),
+            )));
+        }
+        Some(Ok((off, data)))
+    }
+}
+
+/// The whole image of a small NDSPARSE fixture as bytes (zeros outside the runs).
+///
+/// Panics with the path in the message on any error or an image over [`LOAD_LIMIT`], which is
+/// what a test wants from a missing or broken fixture.
+pub fn load(path: impl AsRef<Path>) -> Vec<u8> {
+    let path = path.as_ref();
+    let r = runs(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        r.size <= LOAD_LIMIT,
+        "{}: image of {} bytes is too big for load(); use runs()",
+        path.display(),
+        r.size
+    );
+    let mut img = vec![0u8; usize::try_from(r.size).expect("size fits")];
+    for item in r {
+        let (off, data) = item.unwrap_or_else(|e| panic!("{e}"));
+        let off = usize::try_from(off).expect("offset fits");
+        img[off..off + data.len()].copy_from_slice(&data);
+    }
+    img
+}
