@@ -111,7 +111,13 @@ fn put32<W: WriteAt<Error = std::io::Error>>(w: &mut W, at: u64, v: u32) {
 }
 
 /// `btt_write_pg` of pre-map block `premap` through lane `lane` (flog slots 0 and 1).
-fn kernel_write<W: WriteAt<Error = std::io::Error>>(w: &mut W, mapoff: u64, logoff: u64, lane: u32, premap: u32) {
+fn kernel_write<W: WriteAt<Error = std::io::Error>>(
+    w: &mut W,
+    mapoff: u64,
+    logoff: u64,
+    lane: u32,
+    premap: u32,
+) {
     let slot = |s: u64| logoff + u64::from(lane) * 64 + s * 16;
     let (seq0, seq1) = (get32(w, slot(0) + 12), get32(w, slot(1) + 12));
     let older = if seq0 == 0 {
@@ -130,7 +136,11 @@ fn kernel_write<W: WriteAt<Error = std::io::Error>>(w: &mut W, mapoff: u64, logo
     };
     let map = mapoff + u64::from(premap) * 4;
     let raw = get32(w, map);
-    let old = if raw & 0xC000_0000 == 0 { premap } else { raw & 0x3FFF_FFFF };
+    let old = if raw & 0xC000_0000 == 0 {
+        premap
+    } else {
+        raw & 0x3FFF_FFFF
+    };
     for (i, v) in [premap, old, free, seq].into_iter().enumerate() {
         put32(w, slot(older) + i as u64 * 4, v);
     }
@@ -219,13 +229,22 @@ impl<R: ReadAt> Case<R> {
 
 fn file_case(name: &'static str, size: u64) -> (Case<SparseFile>, tempfile_path::Guard) {
     let guard = tempfile_path::Guard::new(name);
-    let file = File::options().read(true).write(true).create(true).truncate(true).open(&guard.0).unwrap();
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&guard.0)
+        .unwrap();
     file.set_len(size).unwrap();
     let mut w = SparseFile(file);
     let req = request(size);
     build(&mut w, &req);
     let layout = nvdimm_infoblock::btt::layout::solve(&req).unwrap();
-    (Case::new(name, w, layout, Namespace::labelless(size)), guard)
+    (
+        Case::new(name, w, layout, Namespace::labelless(size)),
+        guard,
+    )
 }
 
 fn mem_case(name: &'static str, size: u64) -> Case<Meta> {
@@ -241,7 +260,8 @@ mod tempfile_path {
     pub struct Guard(pub std::path::PathBuf);
     impl Guard {
         pub fn new(name: &str) -> Self {
-            let p = std::env::temp_dir().join(format!("btt-check-bench-{}-{name}", std::process::id()));
+            let p =
+                std::env::temp_dir().join(format!("btt-check-bench-{}-{name}", std::process::id()));
             Self(p)
         }
     }

@@ -1471,61 +1471,56 @@ impl ArenaCheck<'_> {
             meter.add(len);
             let entries = <[MapEntry]>::ref_from_bytes(self.io.get(..len).unwrap_or_default())
                 .unwrap_or_default();
-            // Groups of 64 entries: all-identity groups inside the window set one bitmap word.
+            // Runs of identity entries (all zero: the never-written blocks, most of a map)
+            // inside the window: 64 at a time set one bitmap word, 8 at a time one byte;
+            // anything else entry by entry.
+            let mut idx: usize = 0;
             let mut premap = first;
-            for group in entries.chunks(64) {
+            while let Some(e) = entries.get(idx) {
                 let start = u64::from(premap).wrapping_sub(lo);
-                let whole = group.len() == 64
-                    && start % 64 == 0
-                    && start < span
-                    && start.saturating_add(64) <= span;
-                if whole && all_zero(group) {
-                    let word = usize::try_from(start / 8).unwrap_or(usize::MAX);
-                    if let Some(w) = self.bitmap.get_mut(word..word.saturating_add(8)) {
-                        if w.iter().all(|&b| b == 0) {
-                            w.fill(0xff);
-                            premap = premap.saturating_add(64);
-                            continue;
-                        }
+                if start < span {
+                    if let Some(n) = identity_run(self.bitmap, entries, idx, start, span) {
+                        idx = idx.saturating_add(n);
+                        premap = premap.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                        continue;
                     }
                 }
-                for e in group {
-                    let raw = e.raw();
-                    let postmap = if raw & MapEntry::NORMAL == 0 {
-                        premap
-                    } else {
-                        raw & MapEntry::LBA_MASK
-                    };
-                    if postmap >= a.internal_nlba {
-                        if first_window {
-                            report(Finding::MapOutOfRange {
-                                arena,
-                                lba: premap,
-                                entry: raw,
-                                postmap,
-                                internal_nlba: a.internal_nlba,
-                            });
-                        }
-                    } else {
-                        if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
-                            report(Finding::MapMediaError {
-                                arena,
-                                lba: premap,
-                                postmap,
-                            });
-                        }
-                        let rel = u64::from(postmap).wrapping_sub(lo);
-                        if rel < span && test_and_set(self.bitmap, rel) {
-                            conflict(
-                                &mut conflicts,
-                                report,
-                                postmap,
-                                Referrer::Map { lba: premap },
-                            );
-                        }
+                let raw = e.raw();
+                let postmap = if raw & MapEntry::NORMAL == 0 {
+                    premap
+                } else {
+                    raw & MapEntry::LBA_MASK
+                };
+                if postmap >= a.internal_nlba {
+                    if first_window {
+                        report(Finding::MapOutOfRange {
+                            arena,
+                            lba: premap,
+                            entry: raw,
+                            postmap,
+                            internal_nlba: a.internal_nlba,
+                        });
                     }
-                    premap = premap.saturating_add(1);
+                } else {
+                    if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
+                        report(Finding::MapMediaError {
+                            arena,
+                            lba: premap,
+                            postmap,
+                        });
+                    }
+                    let rel = u64::from(postmap).wrapping_sub(lo);
+                    if rel < span && test_and_set(self.bitmap, rel) {
+                        conflict(
+                            &mut conflicts,
+                            report,
+                            postmap,
+                            Referrer::Map { lba: premap },
+                        );
+                    }
                 }
+                idx = idx.saturating_add(1);
+                premap = premap.saturating_add(1);
             }
             first = first.saturating_add(count);
         }
@@ -1553,7 +1548,7 @@ impl ArenaCheck<'_> {
         let used = self.bitmap.get(..used_bytes).unwrap_or_default();
         let mut base: u64 = 0;
         for word in used.chunks(8) {
-            if word.len() == 8 && word.iter().all(|&b| b == 0xff) {
+            if word == [0xff; 8] {
                 base = base.saturating_add(64);
                 continue;
             }
@@ -1700,4 +1695,35 @@ impl LaneChunk {
 fn all_zero(group: &[MapEntry]) -> bool {
     let words = <[U64]>::ref_from_bytes(group.as_bytes()).unwrap_or_default();
     words.iter().fold(0u64, |acc, w| acc | w.get()) == 0
+}
+
+/// If the entries from `idx` on start a run of 64 (or 8) identity entries at window bit
+/// `start` (a multiple of 64, or 8) whose bitmap word (or byte) is still clear, sets it
+/// and returns the run's length.
+fn identity_run(
+    bitmap: &mut [u8],
+    entries: &[MapEntry],
+    idx: usize,
+    start: u64,
+    span: u64,
+) -> Option<usize> {
+    for n in [64usize, 8] {
+        let n64 = u64::try_from(n).ok()?;
+        if start.checked_rem(n64) != Some(0) || start.saturating_add(n64) > span {
+            continue;
+        }
+        let Some(run) = entries.get(idx..idx.saturating_add(n)) else {
+            continue;
+        };
+        if !all_zero(run) {
+            continue;
+        }
+        let byte = usize::try_from(start / 8).ok()?;
+        let bits = bitmap.get_mut(byte..byte.saturating_add(n / 8))?;
+        if bits.iter().all(|&b| b == 0) {
+            bits.fill(0xff);
+            return Some(n);
+        }
+    }
+    None
 }
