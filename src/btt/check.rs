@@ -1472,19 +1472,9 @@ impl ArenaCheck<'_> {
             let entries = <[MapEntry]>::ref_from_bytes(self.io.get(..len).unwrap_or_default())
                 .unwrap_or_default();
             // Runs of identity entries (all zero: the never-written blocks, most of a map)
-            // inside the window: 64 at a time set one bitmap word, 8 at a time one byte;
-            // anything else entry by entry.
-            let mut idx: usize = 0;
-            let mut premap = first;
-            while let Some(e) = entries.get(idx) {
-                let start = u64::from(premap).wrapping_sub(lo);
-                if start < span {
-                    if let Some(n) = identity_run(self.bitmap, entries, idx, start, span) {
-                        idx = idx.saturating_add(n);
-                        premap = premap.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
-                        continue;
-                    }
-                }
+            // set a bitmap word or byte at once; anything else goes entry by entry.
+            let bitmap = &mut *self.bitmap;
+            scan_map(bitmap, entries, first, lo, span, |bitmap, premap, e| {
                 let raw = e.raw();
                 let postmap = if raw & MapEntry::NORMAL == 0 {
                     premap
@@ -1501,27 +1491,25 @@ impl ArenaCheck<'_> {
                             internal_nlba: a.internal_nlba,
                         });
                     }
-                } else {
-                    if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
-                        report(Finding::MapMediaError {
-                            arena,
-                            lba: premap,
-                            postmap,
-                        });
-                    }
-                    let rel = u64::from(postmap).wrapping_sub(lo);
-                    if rel < span && test_and_set(self.bitmap, rel) {
-                        conflict(
-                            &mut conflicts,
-                            report,
-                            postmap,
-                            Referrer::Map { lba: premap },
-                        );
-                    }
+                    return;
                 }
-                idx = idx.saturating_add(1);
-                premap = premap.saturating_add(1);
-            }
+                if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
+                    report(Finding::MapMediaError {
+                        arena,
+                        lba: premap,
+                        postmap,
+                    });
+                }
+                let rel = u64::from(postmap).wrapping_sub(lo);
+                if rel < span && test_and_set(bitmap, rel) {
+                    conflict(
+                        &mut conflicts,
+                        report,
+                        postmap,
+                        Referrer::Map { lba: premap },
+                    );
+                }
+            });
             first = first.saturating_add(count);
         }
 
@@ -1697,33 +1685,55 @@ fn all_zero(group: &[MapEntry]) -> bool {
     words.iter().fold(0u64, |acc, w| acc | w.get()) == 0
 }
 
-/// If the entries from `idx` on start a run of 64 (or 8) identity entries at window bit
-/// `start` (a multiple of 64, or 8) whose bitmap word (or byte) is still clear, sets it
-/// and returns the run's length.
-fn identity_run(
+/// Walks map entries `first..first + entries.len()`: aligned groups of 64 all-zero entries
+/// (the identity state) whose window bits are all clear set a bitmap word at once, groups of
+/// 8 a byte; every other entry goes to `slow(bitmap, premap, entry)`.
+fn scan_map(
     bitmap: &mut [u8],
     entries: &[MapEntry],
-    idx: usize,
-    start: u64,
+    first: u32,
+    lo: u64,
     span: u64,
-) -> Option<usize> {
-    for n in [64usize, 8] {
-        let n64 = u64::try_from(n).ok()?;
-        if start.checked_rem(n64) != Some(0) || start.saturating_add(n64) > span {
+    mut slow: impl FnMut(&mut [u8], u32, MapEntry),
+) {
+    let mut idx: usize = 0;
+    let mut premap = first;
+    while let Some(&e) = entries.get(idx) {
+        let start = u64::from(premap).wrapping_sub(lo);
+        let group = entries.get(idx..idx.saturating_add(64));
+        let byte = usize::try_from(start >> 3).unwrap_or(usize::MAX);
+        if let (0, true, Some(group)) = (start & 63, span.saturating_sub(start) >= 64, group) {
+            if all_zero(group) {
+                if let Some(w) = bitmap.get_mut(byte..byte.saturating_add(8)) {
+                    if *w == [0u8; 8] {
+                        w.fill(0xff);
+                        idx = idx.saturating_add(64);
+                        premap = premap.saturating_add(64);
+                        continue;
+                    }
+                }
+            }
+            let mut p = premap;
+            for (sub, s) in group.chunks(8).enumerate() {
+                let at = byte.saturating_add(sub);
+                if all_zero(s) && bitmap.get(at) == Some(&0) {
+                    if let Some(b) = bitmap.get_mut(at) {
+                        *b = 0xff;
+                    }
+                    p = p.saturating_add(8);
+                    continue;
+                }
+                for &e in s {
+                    slow(bitmap, p, e);
+                    p = p.saturating_add(1);
+                }
+            }
+            idx = idx.saturating_add(64);
+            premap = premap.saturating_add(64);
             continue;
         }
-        let Some(run) = entries.get(idx..idx.saturating_add(n)) else {
-            continue;
-        };
-        if !all_zero(run) {
-            continue;
-        }
-        let byte = usize::try_from(start / 8).ok()?;
-        let bits = bitmap.get_mut(byte..byte.saturating_add(n / 8))?;
-        if bits.iter().all(|&b| b == 0) {
-            bits.fill(0xff);
-            return Some(n);
-        }
+        slow(bitmap, premap, e);
+        idx = idx.saturating_add(1);
+        premap = premap.saturating_add(1);
     }
-    None
 }
