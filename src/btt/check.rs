@@ -56,7 +56,6 @@
 
 use core::fmt;
 
-use zerocopy::little_endian::U64;
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::btt::arena::{check_info, Arena, BttVersion, Namespace};
@@ -1679,10 +1678,15 @@ impl LaneChunk {
     }
 }
 
-/// Whether every entry of the group is 0 (the identity state with no stray bits).
+/// 256 zero bytes: the bytes of 64 identity map entries.
+static ZERO: [u8; 256] = [0; 256];
+
+/// Whether every entry of the group (at most 64) is 0 (the identity state with no stray
+/// bits). A slice comparison: `memcmp`, which the platform's C library (or
+/// compiler-builtins) implements with its widest vectors.
 fn all_zero(group: &[MapEntry]) -> bool {
-    let words = <[U64]>::ref_from_bytes(group.as_bytes()).unwrap_or_default();
-    words.iter().fold(0u64, |acc, w| acc | w.get()) == 0
+    let bytes = group.as_bytes();
+    ZERO.get(..bytes.len()) == Some(bytes)
 }
 
 /// Walks map entries `first..first + entries.len()`: aligned groups of 64 all-zero entries
