@@ -278,7 +278,12 @@ const GIB: u64 = 1 << 30;
 /// on a shared machine the wall clock also counts the time other processes run.
 fn on_cpu() -> Duration {
     let s = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    Duration::from_nanos(s.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(0))
+    Duration::from_nanos(
+        s.split_whitespace()
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    )
 }
 
 fn ratio<R: ReadAt>(case: &mut Case<R>) {

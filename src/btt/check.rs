@@ -1534,22 +1534,24 @@ impl ArenaCheck<'_> {
         // 5. Blocks nobody references (eight bytes at a time while all are set).
         let used = self.bitmap.get(..used_bytes).unwrap_or_default();
         let mut base: u64 = 0;
-        for word in used.chunks(8) {
-            if word == [0xff; 8] {
-                base = base.saturating_add(64);
-                continue;
-            }
-            for (byte, r0) in word.iter().zip((base..).step_by(8)) {
-                for bit in 0..8u8 {
-                    let r = r0.saturating_add(u64::from(bit));
-                    if r < span && byte.checked_shr(u32::from(bit)).unwrap_or(0) & 1 == 0 {
-                        if let Ok(block) = u32::try_from(lo.saturating_add(r)) {
-                            report(Finding::BlockUnreferenced { arena, block });
+        for chunk in used.chunks(ONES.len()) {
+            // Whole runs of set bits, compared with memcmp.
+            if ONES.get(..chunk.len()) != Some(chunk) {
+                for (byte, r0) in chunk.iter().zip((0u64..).step_by(8)) {
+                    if *byte == 0xff {
+                        continue;
+                    }
+                    for bit in 0..8u8 {
+                        let r = base.saturating_add(r0).saturating_add(u64::from(bit));
+                        if r < span && byte.checked_shr(u32::from(bit)).unwrap_or(0) & 1 == 0 {
+                            if let Ok(block) = u32::try_from(lo.saturating_add(r)) {
+                                report(Finding::BlockUnreferenced { arena, block });
+                            }
                         }
                     }
                 }
             }
-            base = base.saturating_add(64);
+            base = base.saturating_add(u64::try_from(chunk.len()).unwrap_or(0).saturating_mul(8));
         }
         Ok(())
     }
@@ -1677,6 +1679,9 @@ impl LaneChunk {
             .unwrap_or_default()
     }
 }
+
+/// 256 bytes of set bits: 2048 blocks referenced.
+static ONES: [u8; 256] = [0xff; 256];
 
 /// 256 zero bytes: the bytes of 64 identity map entries.
 static ZERO: [u8; 256] = [0; 256];
