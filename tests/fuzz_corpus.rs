@@ -7,6 +7,10 @@
 #[allow(dead_code)]
 mod bodies;
 
+#[path = "../fuzz/src/btt_check.rs"]
+#[allow(dead_code, clippy::all)]
+mod btt_bodies;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -198,4 +202,9 @@ fn parse_edge_lengths() {
         bodies::parse(&vec![0xa5; len]);
         bodies::parse(&vec![0; len]);
     }
+}
+
+#[test]
+fn replay_btt_check() {
+    replay("btt_check", btt_bodies::btt_check);
 }
