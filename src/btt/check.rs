@@ -1123,16 +1123,21 @@ impl Conflicts {
         self.items.get_mut(..self.len).unwrap_or_default()
     }
 
-    /// Adds a conflict; false when the table is full.
+    /// Adds a conflict, keeping the table sorted by block (insertion order among equal
+    /// blocks); false when the table is full.
     fn push(&mut self, c: Conflict) -> bool {
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = c;
-                self.len = self.len.saturating_add(1);
-                true
-            }
-            None => false,
+        if self.len >= CONFLICT_TABLE {
+            return false;
         }
+        let pos = self.slice().partition_point(|x| x.block <= c.block);
+        // Shift the entries from `pos` on one slot right, `c` into `pos`.
+        let mut cur = c;
+        let end = self.len.saturating_add(1);
+        for slot in self.items.iter_mut().take(end).skip(pos) {
+            core::mem::swap(slot, &mut cur);
+        }
+        self.len = end;
+        true
     }
 
     /// The index range of the conflicts on `block` (the table is sorted by block).
@@ -1514,7 +1519,6 @@ impl ArenaCheck<'_> {
 
         // 3. The first referrers of the blocks referenced twice.
         if conflicts.len > 0 {
-            conflicts.slice_mut().sort_unstable_by_key(|c| c.block);
             self.resolve(ns, &mut conflicts)?;
             for c in conflicts.slice() {
                 report(Finding::BlockReferencedTwice {
