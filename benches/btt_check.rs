@@ -290,7 +290,7 @@ fn ratio<R: ReadAt>(case: &mut Case<R>) {
     // [wall, on-CPU] x [read, check]
     let mut best = [[Duration::MAX; 2]; 2];
     for _ in 0..9 {
-        for side in 0..2 {
+        for side in [0, 1] {
             let (t, c) = (Instant::now(), on_cpu());
             if side == 0 {
                 black_box(case.read());

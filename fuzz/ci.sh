@@ -22,10 +22,12 @@ trap 'rm -rf "$work"' EXIT
 
 # Safe Rust throughout (the library forbids unsafe code), so no sanitizer: -s none.
 cargo +nightly fuzz build -s none
-for target in parse roundtrip solve check upgrade btt_check; do
+for target in parse roundtrip solve check upgrade btt_parse btt_translate btt_check; do
     case $target in
         parse) max_len=9000 ;;
         solve) max_len=64 ;;
+        btt_translate) max_len=512 ;;
+        btt_parse) max_len=4400 ;;
         btt_check) max_len=512 ;;
         *) max_len=4200 ;;
     esac

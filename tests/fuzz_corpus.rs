@@ -65,6 +65,16 @@ fn replay_upgrade() {
     replay("upgrade", bodies::upgrade);
 }
 
+#[test]
+fn replay_btt_parse() {
+    replay("btt_parse", bodies::btt_parse);
+}
+
+#[test]
+fn replay_btt_translate() {
+    replay("btt_translate", bodies::btt_translate);
+}
+
 fn regression(name: &str) -> Vec<u8> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/regressions")
@@ -79,6 +89,8 @@ fn body_for(name: &str) -> fn(&[u8]) {
         "solve" => bodies::solve,
         "check" => bodies::check,
         "upgrade" => bodies::upgrade,
+        "btt_parse" => bodies::btt_parse,
+        "btt_translate" => bodies::btt_translate,
         other => panic!("regression file for unknown target {other:?}"),
     }
 }

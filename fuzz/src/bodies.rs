@@ -684,3 +684,292 @@ pub fn upgrade(data: &[u8]) {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// BTT (src/btt/): discovery and translation over a namespace built from the input.
+
+use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace as BttNamespace};
+use nvdimm_infoblock::btt::error::Error as BttError;
+use nvdimm_infoblock::btt::layout::{create as btt_create, LayoutRequest as BttRequest};
+use nvdimm_infoblock::btt::raw::{BttSb, MapState};
+use nvdimm_infoblock::btt::read::Reader as BttReader;
+use nvdimm_infoblock::io::{ReadAt, SliceError};
+use zerocopy::FromBytes;
+
+/// A namespace of `size` bytes that holds `info` at `info_at` and, everywhere else, the
+/// bytes of `tail` repeated (zero when `tail` is empty): a few bytes of input describe a
+/// namespace of any size, whose map and flog are whatever the tail makes them.
+struct Synthetic<'a> {
+    size: u64,
+    info_at: u64,
+    info: &'a [u8; 4096],
+    tail: &'a [u8],
+}
+
+impl ReadAt for Synthetic<'_> {
+    type Error = SliceError;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
+        let end = offset.checked_add(buf.len() as u64);
+        if end.map_or(true, |e| e > self.size) {
+            return Err(SliceError {
+                offset,
+                len: buf.len(),
+                size: usize::MAX,
+            });
+        }
+        for (i, b) in buf.iter_mut().enumerate() {
+            let at = offset + i as u64;
+            *b = if (self.info_at..self.info_at + 4096).contains(&at) {
+                self.info[(at - self.info_at) as usize]
+            } else if self.tail.is_empty() {
+                0
+            } else {
+                self.tail[(at % self.tail.len() as u64) as usize]
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Properties of an opened BTT that come from the kernel's definitions (btt.c
+/// `discover_arenas`, `btt_blk_init`, `lba_to_arena`): the arenas tile the namespace in
+/// order from the placement, each inside it with its areas in order; `nlba` is the sum of
+/// `external_nlba`; the capacity is `nlba * sector_size`; an LBA lands in the arena whose
+/// range holds it.
+fn check_btt<R: ReadAt>(ns: &mut R, n: &BttNamespace, btt: &Btt, lbas: [u64; 3])
+where
+    R::Error: std::fmt::Debug,
+{
+    assert!(n.size >= 16 << 20);
+    assert_eq!(
+        btt.sector_size,
+        if btt.external_lbasize >= 4096 {
+            4096
+        } else {
+            512
+        }
+    );
+    assert_eq!(btt.capacity(), btt.nlba * u64::from(btt.sector_size));
+    let mut next = n.version.info_offset();
+    let mut nlba = 0u64;
+    let mut count = 0u32;
+    for arena in btt.arenas(ns) {
+        let a = arena.expect("an opened BTT's arenas read again");
+        assert_eq!(a.infooff, next);
+        assert_eq!(a.external_lba_start, nlba);
+        assert!(a.infooff + 4096 <= a.dataoff && a.dataoff <= a.mapoff);
+        assert!(a.mapoff <= a.logoff && a.logoff <= a.info2off);
+        assert!(a.info2off + 4096 <= a.infooff + a.size);
+        assert!(a.infooff + a.size <= n.size);
+        assert_eq!(a.internal_nlba, a.external_nlba + a.nfree);
+        nlba += u64::from(a.external_nlba);
+        next = a.infooff + a.size;
+        count += 1;
+    }
+    assert_eq!((count, nlba), (btt.arena_count, btt.nlba));
+    for lba in lbas {
+        match btt.arena_for_lba(ns, lba) {
+            Ok((a, premap)) => {
+                assert!(lba < btt.nlba);
+                assert_eq!(a.external_lba_start + u64::from(premap), lba);
+                assert!(premap < a.external_nlba);
+            }
+            Err(BttError::Invalid(i)) => {
+                assert!(lba >= btt.nlba, "{i}");
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
+/// `btt_parse`: `[size u64][flags u8][info block 4096][tail…]`. Flags bit 0: v2.0 (info at
+/// byte 0) instead of 1.1 (at 4096); bit 1: fix the checksum up (so the structure checks
+/// run); bit 2: a labelled namespace whose uuid is the block's parent_uuid. Open never
+/// panics or hangs; an opened BTT has the properties of `check_btt`; a refusal for a
+/// checksum, signature or parent uuid is exactly what `nd_btt_arena_is_valid` checks.
+pub fn btt_parse(data: &[u8]) {
+    let mut size = [0u8; 8];
+    let n = data.len().min(8);
+    size[..n].copy_from_slice(&data[..n]);
+    let size = u64::from_le_bytes(size);
+    let flags = data.get(8).copied().unwrap_or(0);
+    let mut info = [0u8; 4096];
+    let body = data.get(9..).unwrap_or(&[]);
+    let n = body.len().min(4096);
+    info[..n].copy_from_slice(&body[..n]);
+    let tail = body.get(4096..).unwrap_or(&[]);
+    let version = if flags & 1 != 0 {
+        BttVersion::V2_0
+    } else {
+        BttVersion::V1_1
+    };
+    let sb = BttSb::mut_from_bytes(&mut info[..]).unwrap();
+    if flags & 2 != 0 {
+        sb.update_checksum();
+    }
+    let uuid = if flags & 4 != 0 {
+        sb.parent_uuid
+    } else {
+        Uuid::NIL
+    };
+    let sb = sb.clone();
+    let n = BttNamespace {
+        size,
+        uuid,
+        version,
+    };
+    let mut ns = Synthetic {
+        size,
+        info_at: version.info_offset(),
+        info: &info,
+        tail,
+    };
+    match Btt::open(&mut ns, &n) {
+        Ok(btt) => {
+            assert!(sb.has_signature());
+            assert_eq!(sb.verify_checksum(), Ok(()));
+            assert_eq!(
+                (sb.version_major.get(), sb.version_minor.get()),
+                (version.major(), version.minor())
+            );
+            assert_eq!(btt.external_lbasize, sb.external_lbasize.get());
+            let lbas = [0, btt.nlba.saturating_sub(1), btt.nlba];
+            check_btt(&mut ns, &n, &btt, lbas);
+        }
+        Err(BttError::Invalid(i)) => {
+            let _ = format!("{i}");
+            if !sb.has_signature() && size >= (16 << 20) + version.info_offset() {
+                assert!(
+                    matches!(
+                        i,
+                        nvdimm_infoblock::btt::error::Invalid::BadSignature { arena: 0, .. }
+                    ),
+                    "{i}"
+                );
+            }
+        }
+        Err(BttError::Io { offset, len, .. }) => {
+            assert!(offset.saturating_add(len as u64) > size);
+        }
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+/// A BTT made by `create` (17 MiB, v1.1, 512-byte sectors: 34226 blocks), built once.
+fn btt_template() -> &'static [u8] {
+    use std::sync::OnceLock;
+    static IMG: OnceLock<Vec<u8>> = OnceLock::new();
+    IMG.get_or_init(|| {
+        let size = 17u64 << 20;
+        let mut img = vec![0u8; size as usize];
+        let req = BttRequest {
+            namespace_size: size,
+            lbasize: 512,
+            version: BttVersion::V1_1,
+            uuid: Uuid([0x42; 16]),
+            parent_uuid: Uuid::NIL,
+        };
+        btt_create(&mut img.as_mut_slice(), &req).unwrap();
+        img
+    })
+}
+
+/// The template with byte edits laid over it.
+struct Edited<'a> {
+    base: &'a [u8],
+    edits: &'a [(u64, u8)],
+}
+
+impl ReadAt for Edited<'_> {
+    type Error = SliceError;
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
+        self.base.read_at(offset, buf)?;
+        for &(at, b) in self.edits {
+            if let Some(i) = at.checked_sub(offset) {
+                if let Some(dst) = buf.get_mut(i as usize) {
+                    *dst = b;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `btt_translate`: `[lba u64]` then 5-byte edits `[which u8][index u16][value u8]` of the
+/// template's map (which even: byte `index` of the first 64 KiB of the map) or flog (which
+/// odd: byte `index` of the 16 KiB flog), as `(mapoff|logoff) + index % len`. Properties:
+/// translation never panics; an LBA is in range iff `< nlba`; the entry used is the stored
+/// one or, when a lane repaired it, a normal entry; the post-map block is the entry's
+/// (`btt_map_read`), its data offset is `dataoff + postmap * 512` inside the data area, and
+/// `read_lba` fails exactly for the error flag or a block past `internal_nlba`, and reads
+/// zeros for the zero flag.
+pub fn btt_translate(data: &[u8]) {
+    let base = btt_template();
+    let n = BttNamespace::labelless(17 << 20);
+    // From the layout: mapoff 4096 + 17661952, logoff 4096 + 17801216 (tests/btt.rs arithmetic).
+    let (mapoff, logoff, dataoff) = (4096 + 17_661_952u64, 4096 + 17_801_216u64, 8192u64);
+    let mut lba = [0u8; 8];
+    let k = data.len().min(8);
+    lba[..k].copy_from_slice(&data[..k]);
+    let lba = u64::from_le_bytes(lba);
+    let edits: Vec<(u64, u8)> = data
+        .get(8..)
+        .unwrap_or(&[])
+        .chunks_exact(4)
+        .map(|e| {
+            let index = u64::from(u16::from_le_bytes([e[1], e[2]]));
+            if e[0] % 2 == 0 {
+                (mapoff + index, e[3])
+            } else {
+                (logoff + index % 16384, e[3])
+            }
+        })
+        .collect();
+    let mut ns = Edited {
+        base,
+        edits: &edits,
+    };
+    let Ok(mut reader) = BttReader::open(&mut ns, &n) else {
+        return;
+    };
+    let nlba = reader.btt().nlba;
+    assert_eq!(nlba, 34_226);
+    for lba in [lba, lba % nlba] {
+        let t = reader.translate(&mut ns, lba);
+        if lba >= nlba {
+            assert!(t.is_err());
+            continue;
+        }
+        let Ok(t) = t else { continue };
+        assert_eq!(t.premap as u64, lba);
+        match t.repaired_by_lane {
+            None => assert_eq!(t.entry, t.stored),
+            Some(lane) => {
+                assert!(lane < 256);
+                assert_eq!(t.entry.state(), MapState::Normal);
+            }
+        }
+        assert_eq!(t.state, t.entry.state());
+        let expect = if t.state == MapState::Identity {
+            t.premap
+        } else {
+            t.entry.lba()
+        };
+        assert_eq!(t.postmap, expect);
+        assert_eq!(t.data_offset.is_some(), t.postmap < 34_482);
+        if let Some(off) = t.data_offset {
+            assert_eq!(off, dataoff + u64::from(t.postmap) * 512);
+            assert!(off + 512 <= mapoff);
+        }
+        let mut buf = [0xa5u8; 512];
+        let r = reader.read_lba(&mut ns, lba, &mut buf);
+        match t.state {
+            MapState::Error => assert!(r.is_err()),
+            MapState::Zero => {
+                assert!(r.is_ok());
+                assert_eq!(buf, [0; 512]);
+            }
+            _ => assert_eq!(r.is_ok(), t.data_offset.is_some()),
+        }
+    }
+}

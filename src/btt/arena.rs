@@ -152,12 +152,11 @@ pub fn check_info(sb: &BttSb, arena: u32, namespace_uuid: &Uuid) -> Result<(), I
             expected: *namespace_uuid,
         });
     }
-    sb.verify_checksum()
-        .map_err(|(stored, computed)| Invalid::ChecksumMismatch {
-            arena,
-            stored,
-            computed,
-        })
+    sb.verify_checksum().map_err(|e| Invalid::ChecksumMismatch {
+        arena,
+        stored: e.stored,
+        computed: e.computed,
+    })
 }
 
 /// One arena as `parse_arena_meta` reads it, with every offset made a namespace offset.
@@ -434,7 +433,7 @@ impl Arena {
     /// Reads flog lane `lane` (`btt_log_group_read`).
     ///
     /// # Errors
-    /// [`Invalid::LogLayoutMismatch`] never; [`Invalid::LbaOutOfRange`] when `lane >= nfree`
+    /// [`Invalid::LbaOutOfRange`] when `lane >= nfree`
     /// (with `lba` = lane, `nlba` = nfree); [`Error::Io`] when the read fails.
     pub fn read_log_group<R: ReadAt + ?Sized>(
         &self,
@@ -678,6 +677,22 @@ impl<R: ReadAt + ?Sized> Iterator for Arenas<'_, R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.walk.step(self.ns)
     }
+}
+
+/// The arena chain of a namespace, walked as [`Btt::open`] walks it but without the flog
+/// checks, so that a checker can look at every arena up to the first one that fails (that
+/// one is yielded as the error, and the walk ends).
+///
+/// # Errors
+/// [`Invalid::NamespaceTooSmall`] (nothing to walk).
+pub fn walk<'a, R: ReadAt + ?Sized>(
+    ns: &'a mut R,
+    namespace: &Namespace,
+) -> Result<Arenas<'a, R>, Invalid> {
+    Ok(Arenas {
+        ns,
+        walk: Walk::new(*namespace)?,
+    })
 }
 
 /// A BTT the kernel would attach: what `discover_arenas` and `btt_blk_init` leave behind.

@@ -61,8 +61,9 @@ pub enum Invalid {
         /// The version of the placement.
         expected: BttVersion,
     },
-    /// `external_lbasize` is 0 (`nvdimm_namespace_attach_btt`: "incomplete btt
-    /// configuration", `-ENODEV`).
+    /// `external_lbasize` is 0. In the first arena the kernel refuses the device
+    /// (`nvdimm_namespace_attach_btt`: "incomplete btt configuration", `-ENODEV`); in a later
+    /// one it is structure the kernel assumes.
     ZeroLbasize {
         /// Arena index.
         arena: u32,
@@ -119,8 +120,9 @@ pub enum Invalid {
         /// Where the next area (or the arena's end) starts.
         limit: u64,
     },
-    /// The arena runs past the end of the namespace (the kernel's read fails with
-    /// `-EFAULT` and the device is refused), or its offsets overflow 64 bits.
+    /// The arena runs past the end of the namespace, or its offsets overflow 64 bits. When
+    /// `nextoff` leads past the end the kernel refuses the device (its next info-block read
+    /// fails); when the last arena's own areas do, it is structure the kernel assumes.
     ArenaPastEnd {
         /// Arena index.
         arena: u32,
@@ -208,7 +210,9 @@ pub enum Invalid {
         /// Post-map block.
         postmap: u32,
     },
-    /// A map entry points past the arena's data blocks (`postmap >= internal_nlba`).
+    /// A map entry points past the arena's data blocks (`postmap >= internal_nlba`). The
+    /// kernel's read path does not check this and reads whatever lies there (its write path
+    /// refuses such an entry with `-EIO`); this crate refuses the read.
     PostmapOutOfRange {
         /// The LBA asked for.
         lba: u64,
@@ -264,6 +268,12 @@ impl fmt::Display for Area {
 impl Invalid {
     /// Whether the kernel itself refuses the device for this reason (true), or whether it is
     /// structure the kernel assumes without checking, or a request/LBA error (false).
+    ///
+    /// A refusal in the first arena's info block (signature, parent uuid, checksum, version)
+    /// means the kernel finds no BTT on the namespace (`nd_btt_probe` fails and the namespace
+    /// is probed for pfn/dax or used raw); any later refusal fails the `btt` device
+    /// ("Found corrupted metadata!", "Unable to deduce log/padding indices", "log
+    /// corruption").
     #[must_use]
     pub const fn kernel_refuses(&self) -> bool {
         matches!(
@@ -273,8 +283,7 @@ impl Invalid {
                 | Self::ParentUuidMismatch { .. }
                 | Self::ChecksumMismatch { .. }
                 | Self::VersionMismatch { .. }
-                | Self::ZeroLbasize { .. }
-                | Self::ArenaPastEnd { .. }
+                | Self::ZeroLbasize { arena: 0 }
                 | Self::LogLayoutMismatch { .. }
                 | Self::UnknownLogLayout { .. }
                 | Self::LogSeq { .. }

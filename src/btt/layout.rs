@@ -378,6 +378,9 @@ impl Iterator for Plan<'_> {
     type Item = WriteRange;
 
     fn next(&mut self) -> Option<WriteRange> {
+        if self.step > 3 {
+            return None;
+        }
         let a = self.layout.arena(self.arena)?;
         let (area, offset, end) = match self.step {
             0 => (Area::Map, a.mapoff, a.logoff),
@@ -389,13 +392,13 @@ impl Iterator for Plan<'_> {
             ),
             _ => (Area::Info, a.infooff, a.infooff.saturating_add(BTT_PG_SIZE)),
         };
-        if self.step >= 3 {
-            self.step = 0;
-            self.arena = self.arena.saturating_add(1);
-            if self.arena == a.index {
-                // u32::MAX arenas: stop rather than repeat.
-                self.arena = u32::MAX;
-                self.step = 4;
+        if self.step == 3 {
+            match self.arena.checked_add(1) {
+                Some(next) => {
+                    self.arena = next;
+                    self.step = 0;
+                }
+                None => self.step = 4,
             }
         } else {
             self.step = self.step.saturating_add(1);
@@ -427,7 +430,6 @@ pub fn create<W: WriteAt + ?Sized>(
     let layout = solve(request)?;
     let mut probe = [0u8; 1];
     read_exact(ns, layout.end().saturating_sub(1), &mut probe)?;
-    let mut chunk = [0u8; 4096];
     for range in layout.plan() {
         let Some(arena) = layout.arena(range.arena) else {
             break;
@@ -437,25 +439,19 @@ pub fn create<W: WriteAt + ?Sized>(
                 let sb = arena.info_block(request);
                 write_all(ns, range.offset, sb.as_bytes())?;
             }
-            Area::Map | Area::Data => {
-                chunk.fill(0);
-                write_chunks(ns, range, &chunk, |_, _| {})?;
-            }
-            Area::Log => {
-                write_chunks(ns, range, &chunk.clone(), |at, buf| {
-                    // Lanes whose groups fall in this chunk (64 per 4096 bytes).
-                    buf.fill(0);
-                    for (i, group) in buf.chunks_exact_mut(64).enumerate() {
-                        let lane = at
-                            .checked_div(LOG_GRP_SIZE)
-                            .and_then(|first| first.checked_add(u64::try_from(i).ok()?))
-                            .and_then(|l| u32::try_from(l).ok());
-                        if let Some(lane) = lane {
-                            group.copy_from_slice(arena.initial_log_group(lane).as_bytes());
-                        }
+            Area::Map | Area::Data => write_chunks(ns, range, |_, _| {})?,
+            Area::Log => write_chunks(ns, range, |at, buf| {
+                // The lanes whose groups fall in this chunk (64 per 4096 bytes).
+                for (i, group) in buf.chunks_exact_mut(64).enumerate() {
+                    let lane = at
+                        .checked_div(LOG_GRP_SIZE)
+                        .and_then(|first| first.checked_add(u64::try_from(i).ok()?))
+                        .and_then(|l| u32::try_from(l).ok());
+                    if let Some(lane) = lane {
+                        group.copy_from_slice(arena.initial_log_group(lane).as_bytes());
                     }
-                })?;
-            }
+                }
+            })?,
         }
     }
     Ok(layout)
@@ -473,15 +469,14 @@ fn write_all<W: WriteAt + ?Sized>(
     })
 }
 
-/// Writes `range` in chunks of up to 4096 bytes; `fill(offset_in_range, chunk)` prepares
-/// each chunk (whose length is a multiple of 64 for the flog).
+/// Writes `range` in chunks of up to 4096 bytes, each zeroed and then prepared by
+/// `fill(offset_in_range, chunk)`.
 fn write_chunks<W: WriteAt + ?Sized>(
     ns: &mut W,
     range: WriteRange,
-    template: &[u8; 4096],
     mut fill: impl FnMut(u64, &mut [u8]),
 ) -> Result<(), Error<W::Error>> {
-    let mut buf = *template;
+    let mut buf = [0u8; 4096];
     let mut done: u64 = 0;
     while done < range.len {
         let left = range.len.saturating_sub(done);
@@ -489,6 +484,7 @@ fn write_chunks<W: WriteAt + ?Sized>(
         let Some(part) = buf.get_mut(..n) else {
             break;
         };
+        part.fill(0);
         fill(done, part);
         write_all(ns, range.offset.saturating_add(done), part)?;
         done = done.saturating_add(u64::try_from(n).unwrap_or(4096));

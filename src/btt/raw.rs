@@ -198,17 +198,38 @@ impl BttSb {
     /// Checks the stored checksum as `nd_btt_arena_is_valid` does.
     ///
     /// # Errors
-    /// The stored and the computed values when they differ.
-    pub fn verify_checksum(&self) -> Result<(), (u64, u64)> {
+    /// [`ChecksumMismatch`] with the stored and the computed values when they differ.
+    pub fn verify_checksum(&self) -> Result<(), ChecksumMismatch> {
         let stored = self.checksum.get();
         let computed = self.compute_checksum();
         if stored == computed {
             Ok(())
         } else {
-            Err((stored, computed))
+            Err(ChecksumMismatch { stored, computed })
         }
     }
 }
+
+/// A [`BttSb`] whose stored checksum is not `nd_sb_checksum` of the block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChecksumMismatch {
+    /// The value stored at bytes 4088..4096.
+    pub stored: u64,
+    /// The value computed with the checksum field taken as zero.
+    pub computed: u64,
+}
+
+impl fmt::Display for ChecksumMismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "BTT info block checksum mismatch: stored {:#018x}, computed {:#018x}",
+            self.stored, self.computed
+        )
+    }
+}
+
+impl core::error::Error for ChecksumMismatch {}
 
 impl fmt::Debug for BttSb {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,6 +13,11 @@
 //!   `new_map`. A [`Reader`] computes the same repairs, per arena, without writing, and reads
 //!   what the kernel would read after them ([`Translation::repaired_by_lane`]).
 //!
+//! One more thing `btt_freelist_init` does is not modelled, because no read can see it: for a
+//! lane whose newer entry's `old_map` has only the error flag, it writes zeros over that free
+//! block (`arena_clear_freelist_error`). A free block is mapped by no LBA unless the map and
+//! the flog disagree, which is a checker's finding.
+//!
 //! LBAs count blocks of the device's sector size (512 or 4096 bytes, [`Btt::sector_size`]).
 
 use crate::btt::arena::{Arena, Btt, Namespace};

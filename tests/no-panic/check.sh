@@ -38,7 +38,7 @@ fi
 
 echo "== footprint: cargo build --profile release-s (opt-level \"s\"), .text bytes"
 declare -A size
-for set in none core fletcher model profile compat all; do
+for set in none core fletcher model profile compat btt all; do
     case $set in
         none) build release-s --no-default-features ;;
         all) build release-s ;;
@@ -48,7 +48,7 @@ for set in none core fletcher model profile compat all; do
 done
 base=${size[none]}
 printf '%-10s %8s %10s  %s\n' set .text library calls
-for set in none core fletcher model profile compat all; do
+for set in none core fletcher model profile compat btt all; do
     case $set in
         none) what="bare harness (reads stdin, no library call)" ;;
         core) what="parse + verify + validate::check + solve" ;;
@@ -56,6 +56,7 @@ for set in none core fletcher model profile compat all; do
         model) what="PfnInfo::parse, is_canonical, defaulted, emit, to_block" ;;
         profile) what="Profile::x86_64_for_release" ;;
         compat) what="compat::check (16 readers), plan_upgrade, Features::of_block" ;;
+        btt) what="btt: Btt::open, arenas, map/flog reads, Reader::translate/read_lba, solve, plan, create" ;;
         all) what="every call above" ;;
     esac
     printf '%-10s %8d %10d  %s\n' "$set" "${size[$set]}" $((size[$set] - base)) "$what"

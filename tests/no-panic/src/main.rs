@@ -231,6 +231,132 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
         }
     }
 
+    #[cfg(feature = "btt")]
+    {
+        // BTT: a namespace of any size (parameter 32) whose bytes are the input repeated,
+        // with the input's first 4096 bytes as the info block at the placement.
+        score = score.wrapping_add(btt::run(head, params));
+    }
+
     let score = black_box(score);
     i32::from(u8::try_from(score & 0x7f).unwrap_or(0))
+}
+
+/// The BTT entry points over a namespace made of the input.
+#[cfg(feature = "btt")]
+mod btt {
+    use core::hint::black_box;
+
+    use nvdimm_infoblock::btt::arena::{walk, Btt, BttVersion, Namespace};
+    use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest};
+    use nvdimm_infoblock::btt::raw::{BttSb, MapEntry};
+    use nvdimm_infoblock::btt::read::Reader;
+    use nvdimm_infoblock::io::{ReadAt, WriteAt};
+    use nvdimm_infoblock::Uuid;
+
+    use super::param;
+
+    /// The input repeated over `size` bytes; writes are checked and dropped.
+    struct Repeat<'a> {
+        bytes: &'a [u8],
+        size: u64,
+    }
+
+    impl ReadAt for Repeat<'_> {
+        type Error = ();
+        fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), ()> {
+            let len = u64::try_from(buf.len()).map_err(|_| ())?;
+            if offset.checked_add(len).map_or(true, |end| end > self.size) {
+                return Err(());
+            }
+            let n = u64::try_from(self.bytes.len()).map_err(|_| ())?;
+            let mut at = offset;
+            for b in buf.iter_mut() {
+                let i = at.checked_rem(n).and_then(|i| usize::try_from(i).ok());
+                *b = i.and_then(|i| self.bytes.get(i)).copied().unwrap_or(0);
+                at = at.wrapping_add(1);
+            }
+            Ok(())
+        }
+    }
+
+    impl WriteAt for Repeat<'_> {
+        fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), ()> {
+            let len = u64::try_from(buf.len()).map_err(|_| ())?;
+            match offset.checked_add(len) {
+                Some(end) if end <= self.size => Ok(()),
+                _ => Err(()),
+            }
+        }
+    }
+
+    pub(super) fn run(head: &[u8], params: &[u8]) -> u64 {
+        let mut score: u64 = 0;
+        let version = if param(params, 0) & 1 == 0 {
+            BttVersion::V1_1
+        } else {
+            BttVersion::V2_0
+        };
+        let size = param(params, 32);
+        let namespace = Namespace {
+            size,
+            uuid: Uuid::NIL,
+            version,
+        };
+        let mut ns = Repeat { bytes: head, size };
+        if let Some(block) = head.get(..4096).and_then(BttSb::read_from) {
+            score = score.wrapping_add(u64::from(block.verify_checksum().is_ok()));
+        }
+        if let Ok(arenas) = walk(&mut Repeat { bytes: head, size }, &namespace) {
+            for arena in arenas.take(4) {
+                score = score.wrapping_add(u64::from(black_box(&arena).is_ok()));
+            }
+        }
+        if let Ok(btt) = black_box(Btt::open(&mut ns, &namespace)) {
+            score = score.wrapping_add(btt.capacity());
+            for arena in btt.arenas(&mut Repeat { bytes: head, size }) {
+                let Ok(arena) = arena else { break };
+                let mut map = [MapEntry::IDENTITY; 16];
+                let got = arena.read_map(&mut ns, 0, &mut map);
+                score = score.wrapping_add(u64::from(black_box(&got).is_ok()));
+                if let Ok(layout) = arena.log_layout(&mut ns) {
+                    let newer = arena.newer_log_entry(&mut ns, layout, 0);
+                    score = score.wrapping_add(u64::from(black_box(&newer).is_ok()));
+                }
+                let info2 = arena.read_info2(&mut ns);
+                score = score.wrapping_add(u64::from(black_box(&info2).is_ok()));
+            }
+            let mut reader = Reader::new(btt);
+            let mut buf = [0u8; 4096];
+            let lba = param(params, 40);
+            let t = reader.translate(&mut ns, lba);
+            score = score.wrapping_add(u64::from(black_box(&t).is_ok()));
+            let len = usize::try_from(btt.sector_size).unwrap_or(512);
+            if let Some(buf) = buf.get_mut(..len) {
+                let r = reader.read_lba(&mut ns, lba, buf);
+                score = score.wrapping_add(u64::from(black_box(&r).is_ok()));
+            }
+        }
+        let request = LayoutRequest {
+            namespace_size: size,
+            lbasize: u32::try_from(param(params, 48) & 0xffff).unwrap_or(512),
+            version,
+            uuid: Uuid::NIL,
+            parent_uuid: Uuid::NIL,
+        };
+        if let Ok(layout) = black_box(solve(&request)) {
+            for range in layout.plan().take(8) {
+                score = score.wrapping_add(range.len);
+            }
+            if let Some(arena) = layout.arena(0) {
+                score = score.wrapping_add(arena.info_block(&request).checksum.get());
+            }
+            // create, over a namespace of at most 64 MiB (writes are dropped).
+            if size <= 64 << 20 {
+                let made = create(&mut ns, &request);
+                score = score.wrapping_add(u64::from(black_box(&made).is_ok()));
+            }
+        }
+        score
+    }
 }
