@@ -69,7 +69,11 @@ impl ReadAt for Overlay<'_> {
 impl WriteAt for Overlay<'_> {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
         if offset + buf.len() as u64 > self.base.len() as u64 {
-            return Err(SliceError { offset, len: buf.len(), size: self.base.len() });
+            return Err(SliceError {
+                offset,
+                len: buf.len(),
+                size: self.base.len(),
+            });
         }
         self.patches.push((offset, buf.to_vec()));
         Ok(())
@@ -83,7 +87,10 @@ pub fn btt_check(data: &[u8]) {
     let lbasize = if mode & 1 == 0 { 4096 } else { 512 };
     let (img, layout) = base(lbasize);
     let a = layout.arena(0).expect("one arena");
-    let mut ns = Overlay { base: img, patches: Vec::new() };
+    let mut ns = Overlay {
+        base: img,
+        patches: Vec::new(),
+    };
     while rest.len() >= 6 {
         let area = rest[0];
         let pos = u64::from(u32::from_le_bytes([rest[1], rest[2], rest[3], rest[4]]));
@@ -103,13 +110,23 @@ pub fn btt_check(data: &[u8]) {
     }
     let namespace = Namespace::labelless(NS_SIZE);
     let single = (a.internal_nlba as usize).div_ceil(8);
-    let mut bitmap = vec![0u8; if mode & 2 == 0 { single } else { single.max(4096) }];
+    let mut bitmap = vec![
+        0u8;
+        if mode & 2 == 0 {
+            single
+        } else {
+            single.max(4096)
+        }
+    ];
     let mut io = vec![0u8; if mode & 4 == 0 { 4096 } else { 65536 }];
     let mut findings = 0u64;
     let summary = check(
         &mut ns,
         &namespace,
-        Scratch { bitmap: &mut bitmap, io: &mut io },
+        Scratch {
+            bitmap: &mut bitmap,
+            io: &mut io,
+        },
         |_| findings += 1,
         |p| assert!(p.done <= p.total),
     )
@@ -127,7 +144,9 @@ pub fn btt_check(data: &[u8]) {
     let again = plan_repair(&mut ns, &namespace).expect("planned once already");
     for w in plan.writes() {
         assert!(
-            !again.writes().any(|v| v.arena == w.arena && v.offset == w.offset),
+            !again
+                .writes()
+                .any(|v| v.arena == w.arena && v.offset == w.offset),
             "{w} planned again after apply"
         );
     }

@@ -1687,10 +1687,10 @@ impl LaneChunk {
 /// 256 bytes of set bits: 2048 blocks referenced.
 static ONES: [u8; 256] = [0xff; 256];
 
-/// 256 zero bytes: the bytes of 64 identity map entries.
-static ZERO: [u8; 256] = [0; 256];
+/// 1024 zero bytes: the bytes of 256 identity map entries.
+static ZERO: [u8; 1024] = [0; 1024];
 
-/// Whether every entry of the group (at most 64) is 0 (the identity state with no stray
+/// Whether every entry of the group (at most 256) is 0 (the identity state with no stray
 /// bits). A slice comparison: `memcmp`, which the platform's C library (or
 /// compiler-builtins) implements with its widest vectors.
 fn all_zero(group: &[MapEntry]) -> bool {
@@ -1698,9 +1698,9 @@ fn all_zero(group: &[MapEntry]) -> bool {
     ZERO.get(..bytes.len()) == Some(bytes)
 }
 
-/// Walks map entries `first..first + entries.len()`: aligned groups of 64 all-zero entries
-/// (the identity state) whose window bits are all clear set a bitmap word at once, groups of
-/// 8 a byte; every other entry goes to `slow(bitmap, premap, entry)`.
+/// Walks map entries `first..first + entries.len()`: aligned groups of 256 or 64 all-zero
+/// entries (the identity state) whose window bits are all clear set 32 bitmap bytes or a word
+/// at once, groups of 8 a byte; every other entry goes to `slow(bitmap, premap, entry)`.
 fn scan_map(
     bitmap: &mut [u8],
     entries: &[MapEntry],
@@ -1713,8 +1713,25 @@ fn scan_map(
     let mut premap = first;
     while let Some(&e) = entries.get(idx) {
         let start = u64::from(premap).wrapping_sub(lo);
-        let group = entries.get(idx..idx.saturating_add(64));
         let byte = usize::try_from(start >> 3).unwrap_or(usize::MAX);
+        // 256 entries (one KiB of map, 32 bitmap bytes) first.
+        if let (0, true, Some(run)) = (
+            start & 255,
+            span.saturating_sub(start) >= 256,
+            entries.get(idx..idx.saturating_add(256)),
+        ) {
+            if all_zero(run) {
+                if let Some(w) = bitmap.get_mut(byte..byte.saturating_add(32)) {
+                    if ZERO.get(..32) == Some(&*w) {
+                        w.fill(0xff);
+                        idx = idx.saturating_add(256);
+                        premap = premap.saturating_add(256);
+                        continue;
+                    }
+                }
+            }
+        }
+        let group = entries.get(idx..idx.saturating_add(64));
         if let (0, true, Some(group)) = (start & 63, span.saturating_sub(start) >= 64, group) {
             if all_zero(group) {
                 if let Some(w) = bitmap.get_mut(byte..byte.saturating_add(8)) {
