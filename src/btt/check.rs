@@ -44,7 +44,7 @@
 //! [`MIN_BITMAP_BYTES`], or the single-pass size when that is smaller) checks the blocks in
 //! windows of `8 * bitmap.len()` blocks, one pass over the map and the flog per window. A
 //! 1 TiB namespace of 4 KiB sectors (two arenas of ~134 M blocks) needs 16.8 MB for one pass,
-//! and can be checked with 1 MiB in 17 passes per arena.
+//! and can be checked with 1 MiB in 16 passes per arena.
 //!
 //! Findings are computed in the first window only when they do not depend on the bitmap
 //! (map, flog and info-block findings), so each is reported once.
