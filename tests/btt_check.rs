@@ -879,3 +879,75 @@ proptest! {
         }
     }
 }
+
+/// The BTTs the kernel made on labelled namespaces (`tests/data/kernel/labels/s7-btt2.*`,
+/// the truth branch's label chain, Linux 6.1; see `tests/btt_kernel.rs`): `gamma` (64 MiB at
+/// image offset 0x6000000) holds a v1.1 BTT whose parent_uuid is gamma's uuid; `epsilon`
+/// (64 MiB at 0xc000000, claim class BTT2) a v2.0 BTT at byte 0 with epsilon's uuid.
+#[test]
+fn kernel_written_labelled_btts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kernel/labels");
+    let mut image = Sparse::load(&dir.join("s7-btt2.ndsparse"));
+    let mib64 = 64usize << 20;
+    let window = |image: &mut Sparse, base: u64| {
+        let mut v = vec![0u8; mib64];
+        image.read_at(base, &mut v).unwrap();
+        v
+    };
+    let gamma_uuid: Uuid = "33333333-4444-4555-8666-777777777777".parse().unwrap();
+    let epsilon_uuid: Uuid = "55555555-6666-4777-8888-999999999999".parse().unwrap();
+    let gamma = window(&mut image, 0x600_0000);
+    let epsilon = window(&mut image, 0xc00_0000);
+    let ns_gamma = Namespace {
+        size: mib64 as u64,
+        uuid: gamma_uuid,
+        version: BttVersion::V1_1,
+    };
+    let ns_eps = Namespace {
+        size: mib64 as u64,
+        uuid: epsilon_uuid,
+        version: BttVersion::V2_0,
+    };
+    for (img, ns) in [(&gamma, &ns_gamma), (&epsilon, &ns_eps)] {
+        let s = sizes(&mut &img[..], ns).unwrap();
+        assert_eq!(s.arenas, 1);
+        assert_eq!(run_with(img, ns, s.bitmap_single_pass, 64 * 1024).0, vec![]);
+    }
+    // Checked as a label-less namespace, gamma's parent_uuid matches neither copy: both
+    // refused (nd_btt_arena_is_valid), nothing to repair from. The backup was looked for at
+    // the arena's last page: rawsize 64 MiB - 4096, so 4096 + 67104768 - 4096 = 67104768.
+    let (found, _) = run_with(&gamma, &Namespace::labelless(mib64 as u64), 4096, 4096);
+    let mismatch = Invalid::ParentUuidMismatch {
+        arena: 0,
+        found: gamma_uuid,
+        expected: Uuid::NIL,
+    };
+    assert_eq!(
+        found,
+        vec![
+            Finding::InfoInvalid {
+                arena: 0,
+                copy: InfoCopy::Primary,
+                offset: 4096,
+                reason: mismatch
+            },
+            Finding::InfoUnrecoverable {
+                arena: 0,
+                primary: 4096,
+                backup: Some(67_104_768)
+            },
+        ]
+    );
+    // epsilon's v2.0 primary at byte 0 damaged: restored from its backup at 67104768 (the last
+    // page of the 64 MiB arena; btt_kernel.rs confirms info2off), byte for byte.
+    let mut img = epsilon.clone();
+    img[0] ^= 0x20; // the signature
+    let plan = plan_repair(&mut &img[..], &ns_eps).unwrap();
+    let w: Vec<_> = plan
+        .writes()
+        .map(|w| (w.target, w.offset, w.source))
+        .collect();
+    assert_eq!(w, vec![(InfoCopy::Primary, 0, 67_104_768)]);
+    apply(&plan, &mut &mut img[..]).unwrap();
+    assert!(img == epsilon);
+}
