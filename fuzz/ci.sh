@@ -22,7 +22,7 @@ trap 'rm -rf "$work"' EXIT
 
 # Safe Rust throughout (the library forbids unsafe code), so no sanitizer: -s none.
 cargo +nightly fuzz build -s none
-for target in parse roundtrip solve check upgrade label_parse label_update btt_parse btt_translate; do
+for target in parse roundtrip solve check upgrade label_parse label_update btt_parse btt_translate btt_check; do
     case $target in
         parse) max_len=9000 ;;
         solve) max_len=64 ;;
@@ -30,6 +30,7 @@ for target in parse roundtrip solve check upgrade label_parse label_update btt_p
         label_update) max_len=200 ;;
         btt_translate) max_len=512 ;;
         btt_parse) max_len=4400 ;;
+        btt_check) max_len=512 ;;
         *) max_len=4200 ;;
     esac
     mkdir -p "$work/$target"

@@ -7,6 +7,10 @@
 #[allow(dead_code)]
 mod bodies;
 
+#[path = "../fuzz/src/btt_check.rs"]
+#[allow(dead_code, clippy::all)]
+mod btt_bodies;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -220,4 +224,9 @@ fn replay_label_parse() {
 #[test]
 fn replay_label_update() {
     replay("label_update", bodies::label_update);
+}
+
+#[test]
+fn replay_btt_check() {
+    replay("btt_check", btt_bodies::btt_check);
 }

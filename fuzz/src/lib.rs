@@ -5,3 +5,6 @@
 
 #[path = "bodies.rs"]
 pub mod bodies;
+
+#[path = "btt_check.rs"]
+pub mod btt_check;

@@ -38,7 +38,7 @@ fi
 
 echo "== footprint: cargo build --profile release-s (opt-level \"s\"), .text bytes"
 declare -A size
-for set in none core fletcher model profile compat label btt probe all; do
+for set in none core fletcher model profile compat label btt btt_check probe all; do
     case $set in
         none) build release-s --no-default-features ;;
         all) build release-s ;;
@@ -48,7 +48,7 @@ for set in none core fletcher model profile compat label btt probe all; do
 done
 base=${size[none]}
 printf '%-10s %8s %10s  %s\n' set .text library calls
-for set in none core fletcher model profile compat label btt probe all; do
+for set in none core fletcher model profile compat label btt btt_check probe all; do
     case $set in
         none) what="bare harness (reads stdin, no library call)" ;;
         core) what="parse + verify + validate::check + solve" ;;
@@ -58,6 +58,7 @@ for set in none core fletcher model profile compat label btt probe all; do
         compat) what="compat::check (16 readers), plan_upgrade, Features::of_block" ;;
         label) what="label: LabelArea::parse, namespaces, add/update/remove/init plans applied" ;;
         btt) what="btt: Btt::open, arenas, map/flog reads, Reader::translate/read_lba, solve, plan, create" ;;
+        btt_check) what="btt check: the deep check, repair plan and apply" ;;
         probe) what="probe: nd_pmem_probe's order (BTT, pfn, dax, raw) over any namespace and claim class" ;;
         all) what="every call above" ;;
     esac

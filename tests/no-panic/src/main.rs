@@ -248,6 +248,45 @@ pub extern "C" fn main(argc: i32, _argv: *const *const u8) -> i32 {
             }
         }
     }
+    #[cfg(feature = "btt_check")]
+    {
+        // The BTT deep check over the input as a namespace (its reads past the input fail
+        // as I/O errors), then the repair plan and its application on a copy.
+        use nvdimm_infoblock::btt::{arena, check, repair};
+        let namespace = arena::Namespace::labelless(param(params, 32));
+        let mut bitmap = [0u8; 4096];
+        let mut io = [0u8; 4096];
+        let bitmap_len = usize::try_from(param(params, 40) % 4097).unwrap_or(0);
+        let scratch = check::Scratch {
+            bitmap: bitmap.get_mut(..bitmap_len).unwrap_or(&mut []),
+            io: &mut io,
+        };
+        let mut findings: u64 = 0;
+        let mut done: u64 = 0;
+        let summary = check::check(
+            &mut black_box(head),
+            &namespace,
+            scratch,
+            |f| findings = findings.wrapping_add(u64::from(f.severity() as u8)),
+            |p| done = p.done,
+        );
+        score = score
+            .wrapping_add(u64::from(black_box(&summary).is_ok()))
+            .wrapping_add(findings)
+            .wrapping_add(done);
+        let sizes = check::sizes(&mut black_box(head), &namespace);
+        score = score.wrapping_add(u64::from(black_box(&sizes).is_ok()));
+        let mut copy = [0u8; 8192];
+        if let Some(dst) = copy.get_mut(..head.len()) {
+            dst.copy_from_slice(head);
+        }
+        if let Ok(plan) = repair::plan_repair(&mut &copy[..], &namespace) {
+            score = score.wrapping_add(u64::try_from(plan.len()).unwrap_or(0));
+            let applied = repair::apply(&plan, &mut &mut copy[..]);
+            score = score.wrapping_add(u64::from(black_box(&applied).is_ok()));
+        }
+    }
+
     #[cfg(feature = "btt")]
     {
         // BTT: a namespace of any size (parameter 32) whose bytes are the input repeated,
