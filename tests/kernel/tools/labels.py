@@ -26,7 +26,9 @@ import lsa  # noqa: E402
 import ndsparse  # noqa: E402
 import btt_decode  # noqa: E402
 
-HARNESS = os.environ.get("NDH_HARNESS", "/work/shared/kernel-harness")
+HARNESS = os.environ.get(
+    "NDH_HARNESS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rig")
+)  # the repository's kernel rig (tests/kernel/rig, same run.sh interface)
 AREA = 131072
 STEPS = ["s1-create-a", "s2-create-b", "s3-resize-a", "s4-delete-b", "s5-btt", "s6-pfn", "s7-btt2"]
 KEEP_IMAGE = ("s5", "s6", "s7")

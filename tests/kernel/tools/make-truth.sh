@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # make-truth.sh - re-create the kernel-written fixtures in tests/data/kernel/
-# with the qemu kernel harness (shared/kernel-harness: run setup.sh, and
-# setup.sh --kernel-suite bookworm-backports for 6.12, first).
+# with the repository's kernel rig (tests/kernel/rig: run its setup.sh first, which fetches
+# 6.1 and 6.12). The fixtures of 2026-12-04 were made with the rig's reference, an earlier
+# harness with the same run.sh interface.
 #
 # usage: make-truth.sh [btt|labels|big|all]     (default: all but big)
-# env:   NDH_HARNESS  harness directory (default /work/shared/kernel-harness)
+# env:   NDH_HARNESS  rig directory (default tests/kernel/rig)
 #        TRUTH_OUT    scratch directory for images and logs
 #                     (default ${TMPDIR:-/tmp}/nd-truth)
 #        JOBS         boots at once (default 2; each boot uses one core)
@@ -19,7 +20,7 @@
 set -euo pipefail
 T=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 F=$(cd "$T/../../data" && pwd)/kernel
-export NDH_HARNESS=${NDH_HARNESS:-/work/shared/kernel-harness}
+export NDH_HARNESS=${NDH_HARNESS:-"$(cd "$(dirname "$0")/../rig" && pwd)"}
 OUT=${TRUTH_OUT:-${TMPDIR:-/tmp}/nd-truth}
 JOBS=${JOBS:-2}
 what=${1:-default}

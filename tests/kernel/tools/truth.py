@@ -31,7 +31,9 @@ sys.path.insert(0, HERE)
 import btt_decode  # noqa: E402
 import ndsparse  # noqa: E402
 
-HARNESS = os.environ.get("NDH_HARNESS", "/work/shared/kernel-harness")
+HARNESS = os.environ.get(
+    "NDH_HARNESS", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "rig")
+)  # the repository's kernel rig (tests/kernel/rig, same run.sh interface)
 
 
 def pattern(lba, gen, lbs):
@@ -88,7 +90,7 @@ def main():
         f.write(script)
     env = dict(os.environ)
     if a.smp > 1:
-        env["NDH_QEMU_ARGS"] = f"-smp {a.smp}"
+        env["NDH_QEMU_ARGS"] = env["RIG_QEMU_ARGS"] = f"-smp {a.smp}"
     cmd = [os.path.join(HARNESS, "run.sh"), "-v", "-J", "-w", "-K", a.kernel, "-k", d, "-a", sp, img]
     rc, out, secs = run(cmd, env)
     with open(os.path.join(d, a.name + ".create.out"), "w") as f:
