@@ -5,7 +5,7 @@
 //!   QEMU, label-less namespace at 4 GiB): `probe` gives the kernel's verdict, its device size
 //!   and the first data byte (`data_start_off` = dev_resource - ns_start).
 //! * A BTT laid out as the kernel lays out a 256 MiB namespace with 4096-byte sectors: the
-//!   kernel rig observed one arena with external_nlba 65208 (shared harness README), so the
+//!   kernel rig observed one arena with external_nlba 65208 (docs/rig.md; tests/data/kernel/btt/256M-4096.json), so the
 //!   sector device is 65208 × 4096 bytes.
 //! * Claim classes: which drivers are asked, from the kernel's switch statements.
 
