@@ -12,13 +12,15 @@ mod support;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
 
 /// Every kernel-written BTT fixture with an image (min-16M and min-16M-k612 have none: the
 /// kernel refused to create a BTT there).
@@ -53,28 +55,9 @@ fn meta(name: &str) -> Value {
 
 /// The fixture unpacked to a sparse temporary file (the kernel's image byte for byte).
 fn unpack(name: &str) -> TempFile {
-    let runs = ndsparse::runs(dir().join(format!("{name}.ndsparse"))).unwrap();
     let file = TempFile::new(&format!("infoblock-btt-{name}.img"), &[]);
-    let f = OpenOptions::new().write(true).open(&file.0).unwrap();
-    f.set_len(runs.size).unwrap();
-    for run in runs {
-        let (offset, bytes) = run.unwrap();
-        f.write_all_at(&bytes, offset).unwrap();
-    }
+    ndsparse::unpack(dir().join(format!("{name}.ndsparse")), &file.0).unwrap();
     file
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 /// Exactly one `infoblock: ` line on stderr.

@@ -2,13 +2,15 @@
 //! error, completions, and the one-line rule for every non-zero exit.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 const COMMANDS: [&str; 10] = [
     "inspect",
     "check",
@@ -22,24 +24,12 @@ const COMMANDS: [&str; 10] = [
     "completions",
 ];
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
 fn data(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/data/ndctl")
         .join(rel)
         .display()
         .to_string()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// `--help`, `-h` and `help NAME` of every command: exit 0, the usage line on stdout,

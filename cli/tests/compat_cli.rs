@@ -2,7 +2,6 @@
 //! exit codes, and that an upgrade rewrites only bytes 4096..8192.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use nvdimm_infoblock::{DeviceKind, InfoBlock, Mode, PfnInfo, Uuid, Version};
 use serde_json::Value;
@@ -11,7 +10,10 @@ use serde_json::Value;
 mod support;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 /// The legacy namespace of tests/compat.rs: 64 MiB into a 128 MiB section.
 const LEGACY_START: &str = "0x103c000000";
 
@@ -19,15 +21,6 @@ fn data(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/data/ndctl")
         .join(rel)
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
 }
 
 /// FORMAT.md §2.3 vector D (v1.2, start_pad 64 MiB, dataoff 18 MiB), in a namespace head

@@ -11,7 +11,10 @@ use serde_json::Value;
 mod support;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 /// The name of this test's temporary files ([`TempFile::new`] adds the pid and a counter).
 const TMP: &str = "infoblock-inspect-test";
 
@@ -21,24 +24,12 @@ fn data(rel: &str) -> PathBuf {
         .join(rel)
 }
 
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
 fn run_path(args: &[&str], path: &Path) -> Output {
     Command::new(BIN).args(args).arg(path).output().unwrap()
 }
 
 fn code(o: &Output) -> i32 {
     o.status.code().expect("exited normally, not by a signal")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8(o.stdout.clone()).unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8(o.stderr.clone()).unwrap()
 }
 
 /// ndctl's `read-infoblock -j` object for a corpus file.

@@ -11,7 +11,7 @@
 use std::fs::File;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
@@ -23,7 +23,10 @@ mod ndsparse;
 mod support;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 /// The region's interleave-set cookie on the kernel rig (every kernel-written label holds it).
 const COOKIE: &str = "0x00ba90120012b4dc";
 const STEPS: [&str; 8] = [
@@ -47,18 +50,6 @@ fn fixture(name: &str) -> PathBuf {
 
 fn lsa(step: &str) -> Vec<u8> {
     std::fs::read(fixture(&format!("{step}.lsa"))).unwrap()
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// Exit 0, nothing on stderr.

@@ -2,17 +2,19 @@
 //! sysfs trees of tests/data/sysfs (see its README for where every value comes from).
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use nvdimm_infoblock::{DeviceKind, Mode, PfnInfo, Uuid, Version};
-use serde_json::Value;
 use zerocopy::IntoBytes;
 
 #[path = "../../tests/support/mod.rs"]
 mod support;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 const M: u64 = 1 << 20;
 
 fn tree(name: &str) -> String {
@@ -21,30 +23,6 @@ fn tree(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {} / {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
-}
-
-fn stderr_line(o: &Output) -> String {
-    let text = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert_eq!(
-        text.lines().count(),
-        1,
-        "one stderr line expected: {text:?}"
-    );
-    text
 }
 
 /// The kernel's own 256 MiB map=dev fsdax layout (dataoff 6 MiB, FORMAT.md §4.6), the

@@ -16,7 +16,10 @@ use serde_json::Value;
 mod support;
 use support::{ndctl_or_skip, ndctl_read_json, seed_from_env, Rng, TempFile};
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 const DEFAULT_SEED: u64 = 0x696e_7370_6563_7421; // "inspect!"
 const WANTED_CASES: usize = 220;
 const BATCH: usize = 20;

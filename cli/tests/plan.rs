@@ -2,16 +2,15 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
+mod common;
+#[allow(unused_imports)]
+use common::*;
+
 const U: &str = "11111111-2222-4333-8444-555555555555";
 const P: &str = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
 
 fn json(out: &Output) -> serde_json::Value {
     assert_eq!(
@@ -21,12 +20,6 @@ fn json(out: &Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn stderr_line(out: &Output) -> String {
-    let text = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(text.lines().count(), 1, "one error line expected: {text}");
-    text
 }
 
 /// A scratch file of `len` bytes (sparse), bytes 0..8192+ filled with a pattern so that any

@@ -19,20 +19,9 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use support::TempFile;
 
-const BIN: &str = env!("CARGO_BIN_EXE_infoblock");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)))
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+#[allow(unused_imports)]
+use common::*;
 
 fn one_line(o: &Output) -> String {
     let err = stderr(o);
@@ -59,14 +48,8 @@ fn tree(name: &str) -> String {
 
 fn btt_fixture(name: &str) -> TempFile {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/kernel/btt");
-    let runs = ndsparse::runs(dir.join(format!("{name}.ndsparse"))).unwrap();
     let file = TempFile::new(&format!("infoblock-probe-{name}.img"), &[]);
-    let f = OpenOptions::new().write(true).open(&file.0).unwrap();
-    f.set_len(runs.size).unwrap();
-    for run in runs {
-        let (offset, bytes) = run.unwrap();
-        f.write_all_at(&bytes, offset).unwrap();
-    }
+    ndsparse::unpack(dir.join(format!("{name}.ndsparse")), &file.0).unwrap();
     file
 }
 

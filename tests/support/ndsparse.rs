@@ -127,3 +127,22 @@ pub fn load(path: impl AsRef<Path>) -> Vec<u8> {
     }
     img
 }
+
+/// Writes the image of `path` to the file `out` as a sparse file (its size set, only the
+/// non-zero runs written) and returns the image size.
+pub fn unpack(path: impl AsRef<Path>, out: &Path) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let runs = runs(path)?;
+    let size = runs.size;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(out)?;
+    file.set_len(size)?;
+    for run in runs {
+        let (offset, bytes) = run?;
+        file.write_all_at(&bytes, offset)?;
+    }
+    Ok(size)
+}
