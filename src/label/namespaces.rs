@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use crate::label::index::{Label, LabelArea, SlotError};
+use crate::label::index::{Label, LabelArea, LabelVersion, SlotError};
 use crate::label::raw::{ClaimClass, Guid, NSLABEL_FLAG_UPDATING};
 use crate::uuid::Uuid;
 
@@ -323,6 +323,70 @@ impl Actives {
     }
 }
 
+/// The fields of an active label the first pass of the scan decides on, read in place.
+struct Keys {
+    uuid: [u8; 16],
+    flags: u32,
+    nlabel: u16,
+    position: u16,
+    isetcookie: u64,
+    dpa: u64,
+    rawsize: u64,
+    type_guid: Option<Guid>,
+}
+
+impl LabelArea<'_> {
+    /// [`LabelArea::read_slot`]'s verdict (`slot_valid`: the stored slot, then a v1.2 label's
+    /// checksum), with only the fields the scan needs read from the slot's bytes.
+    fn slot_keys(&self, slot: u32) -> Result<Keys, SlotError> {
+        use crate::label::raw::label_offset as at;
+        let b = self.slot_bytes(slot).ok_or(SlotError::OutsideArea)?;
+        let u16_at = |o: usize| -> Option<u16> {
+            Some(u16::from_le_bytes(
+                b.get(o..o.checked_add(2)?)?.try_into().ok()?,
+            ))
+        };
+        let u32_at = |o: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(
+                b.get(o..o.checked_add(4)?)?.try_into().ok()?,
+            ))
+        };
+        let stored = u32_at(at::SLOT).ok_or(SlotError::OutsideArea)?;
+        if stored != slot {
+            return Err(SlotError::Slot { stored });
+        }
+        let type_guid = match self.version() {
+            LabelVersion::V1_1 => None,
+            LabelVersion::V1_2 => {
+                let stored = u64_at(b, at::CHECKSUM).ok_or(SlotError::OutsideArea)?;
+                let computed = crate::checksum::nd_fletcher64_zeroed(b, at::CHECKSUM)
+                    .ok_or(SlotError::OutsideArea)?;
+                if stored != computed {
+                    return Err(SlotError::Checksum { stored, computed });
+                }
+                let guid = b.get(at::TYPE_GUID..at::ABSTRACTION_GUID);
+                Some(Guid(
+                    guid.and_then(|g| g.try_into().ok())
+                        .ok_or(SlotError::OutsideArea)?,
+                ))
+            }
+        };
+        let keys = (|| {
+            Some(Keys {
+                uuid: uuid_of(b)?,
+                flags: u32_at(at::FLAGS)?,
+                nlabel: u16_at(at::NLABEL)?,
+                position: u16_at(at::POSITION)?,
+                isetcookie: u64_at(b, at::ISETCOOKIE)?,
+                dpa: u64_at(b, at::DPA)?,
+                rawsize: u64_at(b, at::RAWSIZE)?,
+                type_guid,
+            })
+        })();
+        keys.ok_or(SlotError::OutsideArea)
+    }
+}
+
 impl<'a> LabelArea<'a> {
     /// One pass over the in-use slots: the `slot_valid` verdicts, and the counts of the
     /// labels the kernel ignores.
@@ -621,8 +685,8 @@ impl<'a> LabelArea<'a> {
     ) -> Option<(Findings, bool)> {
         let mut ordered = true;
         let mut prev_end: Option<u64> = None;
-        for (slot, label) in self.slots() {
-            let l = match label {
+        for slot in self.used_slots(0) {
+            let l = match self.slot_keys(slot) {
                 Ok(l) => l,
                 Err(SlotError::Checksum { .. }) => {
                     findings.bad_checksum = findings.bad_checksum.saturating_add(1);
@@ -645,18 +709,23 @@ impl<'a> LabelArea<'a> {
             } else {
                 findings.interleaved = findings.interleaved.saturating_add(1);
             }
-            if cookie_matches(region.isetcookie, &l) || region.altcookie == Some(l.isetcookie) {
+            let cookie = region.isetcookie.map_or(true, |c| c == l.isetcookie);
+            if cookie || region.altcookie == Some(l.isetcookie) {
                 bits |= COOKIE_OK;
             }
-            let typed = type_matches(region, &l);
-            if typed && cookie_matches(region.isetcookie, &l) {
+            // nsl_validate_type_guid: only v1.2 labels carry one.
+            let typed = match (region.type_guid, l.type_guid) {
+                (Some(want), Some(have)) => want == have,
+                _ => true,
+            };
+            if typed && cookie {
                 bits |= AT_COOKIE;
             }
             if typed && region.altcookie == Some(l.isetcookie) {
                 bits |= AT_ALT;
             }
             act.set(i, bits);
-            let first = match act.probe(self, &l.uuid.0)? {
+            let first = match act.probe(self, &l.uuid)? {
                 Ok(first) => {
                     findings.duplicate_uuid = findings.duplicate_uuid.saturating_add(1);
                     first
