@@ -228,15 +228,30 @@ pub(crate) fn nd_fletcher64_zeroed(bytes: &[u8], at: usize) -> Option<u64> {
     if at % 4 != 0 {
         return None;
     }
-    let head = bytes.get(..at)?;
-    let tail = bytes.get(at.checked_add(8)?..)?;
-    let state = State::ZERO.feed(head).push(0).push(0);
-    // A field at the very end (the pfn, dax and BTT info blocks) needs no second pass.
+    let field = bytes.get(at..at.checked_add(8)?)?;
+    let (w0, w1) = match *field {
+        [a, b, c, d, e, f, g, h] => (
+            u32::from_le_bytes([a, b, c, d]),
+            u32::from_le_bytes([e, f, g, h]),
+        ),
+        _ => return None,
+    };
+    // One pass over the whole buffer (no short head and tail summed word by word), then the
+    // field's two words taken out again: word k of n adds w·1 to `lo` and w·(n − k) to `hi`
+    // (see the module comment), modulo 2^32 on both sides. The field is inside the buffer,
+    // so both its words are whole words (k + 1 < n).
+    let n = u32::try_from(bytes.len() / 4).ok()?;
+    let k = u32::try_from(at / 4).ok()?;
+    let full = State::ZERO.feed(bytes);
+    let weight0 = n.wrapping_sub(k);
+    let weight1 = weight0.wrapping_sub(1);
     Some(
-        if tail.is_empty() {
-            state
-        } else {
-            state.feed(tail)
+        State {
+            lo: full.lo.wrapping_sub(w0).wrapping_sub(w1),
+            hi: full
+                .hi
+                .wrapping_sub(w0.wrapping_mul(weight0))
+                .wrapping_sub(w1.wrapping_mul(weight1)),
         }
         .finish(),
     )

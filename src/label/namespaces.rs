@@ -255,12 +255,15 @@ const OK_ALT: u16 = 1 << 7;
 /// The active labels of an area, read and checked once each, in slot order, and a table of
 /// their uuids (open addressing, linear probing) pointing at the first label of each uuid.
 ///
-/// 10 KiB on the stack: 4 KiB of slots, 2 KiB of flags, 4 KiB of table.
+/// 12 KiB on the stack: 4 KiB of slots, 2 KiB of flags, 2 KiB of first labels, 4 KiB of
+/// table.
 struct Actives {
     /// Slot of each active label, in slot order.
     slots: [u32; MAX_ACTIVE],
     /// What is known of each (`POS0` ... `OK_ALT`).
     bits: [u16; MAX_ACTIVE],
+    /// Index of the first active label with the same uuid.
+    first: [u16; MAX_ACTIVE],
     len: usize,
     /// 0: empty; `i + 1`: the first active label of a uuid is `slots[i]`.
     table: [u16; TABLE_LEN],
@@ -663,6 +666,7 @@ impl<'a> LabelArea<'a> {
         let mut act = Actives {
             slots: [0; MAX_ACTIVE],
             bits: [0; MAX_ACTIVE],
+            first: [0; MAX_ACTIVE],
             len: 0,
             table: [0; TABLE_LEN],
         };
@@ -735,6 +739,7 @@ impl<'a> LabelArea<'a> {
                     i
                 }
             };
+            *act.first.get_mut(i)? = u16::try_from(first).ok()?;
             // has_uuid_at_pos: the first label of the uuid that the cookie and type let
             // through decides.
             let group = act.bits(first);
@@ -793,10 +798,7 @@ impl<'a> LabelArea<'a> {
             let Some(bytes) = act.slot(i).and_then(|s| self.slot_bytes(s)) else {
                 continue;
             };
-            let (Some(uuid), Some(dpa)) = (
-                uuid_of(bytes),
-                u64_at(bytes, crate::label::raw::label_offset::DPA),
-            ) else {
+            let Some(dpa) = u64_at(bytes, crate::label::raw::label_offset::DPA) else {
                 continue;
             };
             if let Some((start, size)) = region.dpa_range {
@@ -807,12 +809,11 @@ impl<'a> LabelArea<'a> {
                     continue;
                 }
             }
-            let uuid = Uuid(uuid);
-            // Every active label's uuid is in the table (entered by `gather`).
-            let first = match act.probe(self, &uuid.0) {
-                Some(Ok(first)) => first,
-                _ => i,
+            let Some(uuid) = uuid_of(bytes).map(Uuid) else {
+                continue;
             };
+            // Every active label's uuid is in the table (entered by `gather`).
+            let first = act.first.get(i).map_or(i, |&f| usize::from(f));
             let word = made.get(first / 64).copied().unwrap_or(0);
             let bit = 1u64 << (first % 64);
             // add_namespace_resource: a namespace of this uuid exists already.
