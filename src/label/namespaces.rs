@@ -390,6 +390,46 @@ impl LabelArea<'_> {
     }
 }
 
+impl LabelArea<'_> {
+    /// The namespace the label in `slot` describes, and the label's `position`, read in
+    /// place (what [`Namespace::from`] takes of [`Label::read`]).
+    fn namespace_at(&self, slot: u32) -> Option<(Namespace, u16)> {
+        use crate::label::raw::{NdNamespaceLabel, NdNamespaceLabelV11};
+        use zerocopy::FromBytes;
+        let b = self.slot_bytes(slot)?;
+        Some(match self.version() {
+            LabelVersion::V1_1 => {
+                let (l, _) = NdNamespaceLabelV11::ref_from_prefix(b).ok()?;
+                let ns = Namespace {
+                    uuid: l.uuid,
+                    name: l.name,
+                    dpa: l.dpa.get(),
+                    rawsize: l.rawsize.get(),
+                    lbasize: l.lbasize.get(),
+                    claim_class: ClaimClass::None,
+                    slot: l.slot.get(),
+                    flags: l.flags.get(),
+                };
+                (ns, l.position.get())
+            }
+            LabelVersion::V1_2 => {
+                let (l, _) = NdNamespaceLabel::ref_from_prefix(b).ok()?;
+                let ns = Namespace {
+                    uuid: l.uuid,
+                    name: l.name,
+                    dpa: l.dpa.get(),
+                    rawsize: l.rawsize.get(),
+                    lbasize: l.lbasize.get(),
+                    claim_class: ClaimClass::from_guid(l.abstraction_guid),
+                    slot: l.slot.get(),
+                    flags: l.flags.get(),
+                };
+                (ns, l.position.get())
+            }
+        })
+    }
+}
+
 impl<'a> LabelArea<'a> {
     /// One pass over the in-use slots: the `slot_valid` verdicts, and the counts of the
     /// labels the kernel ignores.
@@ -831,24 +871,20 @@ impl<'a> LabelArea<'a> {
                 return fail(scan, RegionFailure::MissingLabel { uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let Some(label0) = act
-                .slot(first)
-                .and_then(|s| self.slot_bytes(s))
-                .and_then(|b| Label::read(b, self.version()).ok())
-            else {
+            let Some((ns, position)) = act.slot(first).and_then(|s| self.namespace_at(s)) else {
                 return fail(scan, RegionFailure::MissingLabel { uuid });
             };
             if let Some((hw_start, size)) = region.dpa_range {
                 // select_pmem_id computes both ends in u64 and lets them wrap.
                 let hw_end = hw_start.wrapping_add(size);
-                let start = label0.dpa;
-                let end = label0.dpa.wrapping_add(label0.rawsize);
+                let start = ns.dpa;
+                let end = ns.dpa.wrapping_add(ns.rawsize);
                 let inside = start >= hw_start && start < hw_end && end <= hw_end && end > hw_start;
                 if !inside {
                     return fail(scan, RegionFailure::InvalidRange { uuid });
                 }
             }
-            if label0.position != 0 {
+            if position != 0 {
                 return fail(scan, RegionFailure::NoPositionZero { uuid });
             }
             let Some(slot) = out.get_mut(scan.count) else {
@@ -859,7 +895,7 @@ impl<'a> LabelArea<'a> {
                     },
                 );
             };
-            *slot = Namespace::from(&label0);
+            *slot = ns;
             scan.count = scan.count.saturating_add(1);
             if let Some(w) = made.get_mut(first / 64) {
                 *w |= bit;
