@@ -534,6 +534,16 @@ fn request_span(dpa: u64, rawsize: u64) -> Option<(u64, u64)> {
 /// Heap sort of `(start, end)` ranges by start (no allocation, no panic path).
 fn sort_by_start(v: &mut [(u64, u64)]) {
     let key = |v: &[(u64, u64)], i: usize| v.get(i).map_or(0, |r| r.0);
+    let swap = |v: &mut [(u64, u64)], i: usize, j: usize| {
+        if let (Some(&a), Some(&b)) = (v.get(i), v.get(j)) {
+            if let Some(x) = v.get_mut(i) {
+                *x = b;
+            }
+            if let Some(x) = v.get_mut(j) {
+                *x = a;
+            }
+        }
+    };
     let sift = |v: &mut [(u64, u64)], mut root: usize, end: usize| loop {
         let Some(child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else {
             return;
@@ -550,9 +560,7 @@ fn sort_by_start(v: &mut [(u64, u64)]) {
         if key(v, root) >= key(v, big) {
             return;
         }
-        if let Some(pair) = v.get_mut(root..=big) {
-            pair.swap(0, big.saturating_sub(root));
-        }
+        swap(v, root, big);
         root = big;
     };
     let n = v.len();
@@ -560,9 +568,7 @@ fn sort_by_start(v: &mut [(u64, u64)]) {
         sift(v, i, n);
     }
     for end in (1..n).rev() {
-        if let Some(pair) = v.get_mut(..=end) {
-            pair.swap(0, end);
-        }
+        swap(v, 0, end);
         sift(v, 0, end);
     }
 }
