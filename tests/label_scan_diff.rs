@@ -200,6 +200,8 @@ fn any_spec(nslot: u32, uuids: u16) -> impl Strategy<Value = Spec> {
         prop_oneof![
             12 => Just(1u64 << 20),
             1 => (0u64..4).prop_map(|p| p << 21),
+            // One byte into the next slot's range (inclusive ends meet).
+            1 => Just((1u64 << 21) + 1),
             1 => any::<u64>(),
         ],
         prop_oneof![4 => Just(0u32), 1 => Just(NSLABEL_FLAG_UPDATING), 1 => any::<u32>()],
