@@ -391,42 +391,36 @@ impl LabelArea<'_> {
 }
 
 impl LabelArea<'_> {
-    /// The namespace the label in `slot` describes, and the label's `position`, read in
-    /// place (what [`Namespace::from`] takes of [`Label::read`]).
-    fn namespace_at(&self, slot: u32) -> Option<(Namespace, u16)> {
+    /// Writes the namespace the label in `bytes` (a slot) describes into `dst`, read in
+    /// place and field by field (what [`Namespace::from`] takes of [`Label::read`]).
+    fn fill_namespace(&self, bytes: &[u8], dst: &mut Namespace) -> Option<()> {
         use crate::label::raw::{NdNamespaceLabel, NdNamespaceLabelV11};
         use zerocopy::FromBytes;
-        let b = self.slot_bytes(slot)?;
-        Some(match self.version() {
+        match self.version() {
             LabelVersion::V1_1 => {
-                let (l, _) = NdNamespaceLabelV11::ref_from_prefix(b).ok()?;
-                let ns = Namespace {
-                    uuid: l.uuid,
-                    name: l.name,
-                    dpa: l.dpa.get(),
-                    rawsize: l.rawsize.get(),
-                    lbasize: l.lbasize.get(),
-                    claim_class: ClaimClass::None,
-                    slot: l.slot.get(),
-                    flags: l.flags.get(),
-                };
-                (ns, l.position.get())
+                let (l, _) = NdNamespaceLabelV11::ref_from_prefix(bytes).ok()?;
+                dst.uuid = l.uuid;
+                dst.name = l.name;
+                dst.dpa = l.dpa.get();
+                dst.rawsize = l.rawsize.get();
+                dst.lbasize = l.lbasize.get();
+                dst.claim_class = ClaimClass::None;
+                dst.slot = l.slot.get();
+                dst.flags = l.flags.get();
             }
             LabelVersion::V1_2 => {
-                let (l, _) = NdNamespaceLabel::ref_from_prefix(b).ok()?;
-                let ns = Namespace {
-                    uuid: l.uuid,
-                    name: l.name,
-                    dpa: l.dpa.get(),
-                    rawsize: l.rawsize.get(),
-                    lbasize: l.lbasize.get(),
-                    claim_class: ClaimClass::from_guid(l.abstraction_guid),
-                    slot: l.slot.get(),
-                    flags: l.flags.get(),
-                };
-                (ns, l.position.get())
+                let (l, _) = NdNamespaceLabel::ref_from_prefix(bytes).ok()?;
+                dst.uuid = l.uuid;
+                dst.name = l.name;
+                dst.dpa = l.dpa.get();
+                dst.rawsize = l.rawsize.get();
+                dst.lbasize = l.lbasize.get();
+                dst.claim_class = ClaimClass::from_guid(l.abstraction_guid);
+                dst.slot = l.slot.get();
+                dst.flags = l.flags.get();
             }
-        })
+        }
+        Some(())
     }
 }
 
@@ -820,6 +814,7 @@ impl<'a> LabelArea<'a> {
         ordered: bool,
         out: &mut [Namespace],
     ) -> Scan {
+        use crate::label::raw::label_offset as at;
         let mut scan = Scan {
             count: 0,
             failure: None,
@@ -844,7 +839,7 @@ impl<'a> LabelArea<'a> {
             let Some(bytes) = act.slot(i).and_then(|s| self.slot_bytes(s)) else {
                 continue;
             };
-            let Some(dpa) = u64_at(bytes, crate::label::raw::label_offset::DPA) else {
+            let Some(dpa) = u64_at(bytes, at::DPA) else {
                 continue;
             };
             if let Some((start, size)) = region.dpa_range {
@@ -877,14 +872,19 @@ impl<'a> LabelArea<'a> {
                 return fail(scan, RegionFailure::MissingLabel { uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let Some((ns, position)) = act.slot(first).and_then(|s| self.namespace_at(s)) else {
+            let label0 = act.slot(first).and_then(|s| self.slot_bytes(s));
+            let Some((b0, dpa0, rawsize0, position)) = label0.and_then(|b| {
+                let p = b.get(at::POSITION..at::ISETCOOKIE)?;
+                let position = u16::from_le_bytes(p.try_into().ok()?);
+                Some((b, u64_at(b, at::DPA)?, u64_at(b, at::RAWSIZE)?, position))
+            }) else {
                 return fail(scan, RegionFailure::MissingLabel { uuid });
             };
             if let Some((hw_start, size)) = region.dpa_range {
                 // select_pmem_id computes both ends in u64 and lets them wrap.
                 let hw_end = hw_start.wrapping_add(size);
-                let start = ns.dpa;
-                let end = ns.dpa.wrapping_add(ns.rawsize);
+                let start = dpa0;
+                let end = dpa0.wrapping_add(rawsize0);
                 let inside = start >= hw_start && start < hw_end && end <= hw_end && end > hw_start;
                 if !inside {
                     return fail(scan, RegionFailure::InvalidRange { uuid });
@@ -893,7 +893,7 @@ impl<'a> LabelArea<'a> {
             if position != 0 {
                 return fail(scan, RegionFailure::NoPositionZero { uuid });
             }
-            let Some(slot) = out.get_mut(scan.count) else {
+            let Some(dst) = out.get_mut(scan.count) else {
                 return fail(
                     scan,
                     RegionFailure::OutputFull {
@@ -901,7 +901,9 @@ impl<'a> LabelArea<'a> {
                     },
                 );
             };
-            *slot = ns;
+            if self.fill_namespace(b0, dst).is_none() {
+                return fail(scan, RegionFailure::MissingLabel { uuid });
+            }
             scan.count = scan.count.saturating_add(1);
             if let Some(w) = made.get_mut(first / 64) {
                 *w |= bit;
