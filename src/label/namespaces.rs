@@ -840,10 +840,10 @@ impl<'a> LabelArea<'a> {
             let Some(bytes) = act.slot(i).and_then(|s| self.slot_bytes(s)) else {
                 continue;
             };
-            let Some(dpa) = u64_at(bytes, at::DPA) else {
-                continue;
-            };
             if let Some((start, size)) = region.dpa_range {
+                let Some(dpa) = u64_at(bytes, at::DPA) else {
+                    continue;
+                };
                 // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
                 let map_end = start.wrapping_add(size).wrapping_sub(1);
                 if dpa < start || dpa > map_end {
@@ -873,7 +873,11 @@ impl<'a> LabelArea<'a> {
                 return fail(scan, RegionFailure::MissingLabel { uuid });
             }
             // select_pmem_id: the first active label with the uuid, whatever its cookie.
-            let label0 = act.slot(first).and_then(|s| self.slot_bytes(s));
+            let label0 = if first == i {
+                Some(bytes)
+            } else {
+                act.slot(first).and_then(|s| self.slot_bytes(s))
+            };
             let Some((b0, dpa0, rawsize0, position)) = label0.and_then(|b| {
                 let p = b.get(at::POSITION..at::ISETCOOKIE)?;
                 let position = u16::from_le_bytes(p.try_into().ok()?);
