@@ -525,46 +525,51 @@ fn request_span(dpa: u64, rawsize: u64) -> Option<(u64, u64)> {
     (end >= dpa).then_some((dpa, end))
 }
 
-/// Heap sort of `(start, end)` ranges by start (no allocation, no panic path).
-fn sort_by_start(v: &mut [(u64, u64)]) {
-    let key = |v: &[(u64, u64)], i: usize| v.get(i).map_or(0, |r| r.0);
-    let swap = |v: &mut [(u64, u64)], i: usize, j: usize| {
-        if let (Some(&a), Some(&b)) = (v.get(i), v.get(j)) {
-            if let Some(x) = v.get_mut(i) {
-                *x = b;
-            }
-            if let Some(x) = v.get_mut(j) {
-                *x = a;
-            }
-        }
-    };
-    let sift = |v: &mut [(u64, u64)], mut root: usize, end: usize| loop {
-        let Some(child) = root.checked_mul(2).and_then(|c| c.checked_add(1)) else {
-            return;
-        };
-        if child >= end {
-            return;
-        }
-        let right = child.saturating_add(1);
-        let big = if right < end && key(v, child) < key(v, right) {
-            right
-        } else {
-            child
-        };
-        if key(v, root) >= key(v, big) {
-            return;
-        }
-        swap(v, root, big);
-        root = big;
-    };
-    let n = v.len();
-    for i in (0..n / 2).rev() {
-        sift(v, i, n);
+/// The indices `0..n` into `starts` in ascending order of their start (stable): an LSD radix
+/// sort, a byte at a time, of the indices (`order`, with `spare` as the other buffer),
+/// skipping the bytes in which all starts agree. Returns the sorted indices.
+fn radix_order<'o>(
+    starts: &[u64],
+    order: &'o mut [u16; MAX_ACTIVE],
+    spare: &'o mut [u16; MAX_ACTIVE],
+) -> &'o [u16] {
+    let n = starts.len().min(MAX_ACTIVE);
+    for (i, o) in (0u16..).zip(order.iter_mut().take(n)) {
+        *o = i;
     }
-    for end in (1..n).rev() {
-        swap(v, 0, end);
-        sift(v, 0, end);
+    let first = starts.first().copied().unwrap_or(0);
+    let differ = starts.iter().fold(0u64, |d, &s| d | (s ^ first));
+    let digit =
+        |start: u64, byte: usize| usize::from(start.to_le_bytes().get(byte).copied().unwrap_or(0));
+    let (mut src, mut dst) = (order, spare);
+    for (byte, &varies) in differ.to_le_bytes().iter().enumerate() {
+        if varies == 0 {
+            continue;
+        }
+        let start_of = |i: u16| starts.get(usize::from(i)).copied().unwrap_or(0);
+        // Where each digit's run begins in `dst`.
+        let mut at = [0u16; 257];
+        for &i in src.iter().take(n) {
+            if let Some(c) = at.get_mut(digit(start_of(i), byte).saturating_add(1)) {
+                *c = c.saturating_add(1);
+            }
+        }
+        let mut sum = 0u16;
+        for c in &mut at {
+            sum = sum.saturating_add(*c);
+            *c = sum;
+        }
+        for &i in src.iter().take(n) {
+            if let Some(c) = at.get_mut(digit(start_of(i), byte)) {
+                if let Some(d) = dst.get_mut(usize::from(*c)) {
+                    *d = i;
+                }
+                *c = c.saturating_add(1);
+            }
+        }
+        core::mem::swap(&mut src, &mut dst);
     }
+    src.get(..n).unwrap_or(&[])
 }
 
 impl<'a> LabelArea<'a> {
@@ -654,27 +659,32 @@ impl<'a> LabelArea<'a> {
     }
 
     /// Whether any request of `nd_label_reserve_dpa` is refused, for active labels whose
-    /// ranges are not in ascending order in slot order: the ranges sorted by start in a
-    /// 16 KiB array on the stack (only this function's frame), then swept. Never inlined,
-    /// so that the well-ordered case does not pay for the array.
+    /// ranges are not in ascending order in slot order: the ranges' starts and ends in slot
+    /// order, their indices sorted by start ([`radix_order`]), then swept. 20 KiB on the
+    /// stack (only this function's frame); never inlined, so that the well-ordered case does
+    /// not pay for the arrays.
     #[inline(never)]
     fn any_refused(&self, act: &Actives) -> bool {
-        let mut spans = [(0u64, 0u64); MAX_ACTIVE];
+        let mut starts = [0u64; MAX_ACTIVE];
+        let mut ends = [0u64; MAX_ACTIVE];
         let mut n = 0usize;
-        for (dst, &slot) in spans
-            .iter_mut()
-            .zip(act.slots.get(..act.len).unwrap_or(&[]))
-        {
+        let slots = act.slots.get(..act.len).unwrap_or(&[]);
+        for ((s, e), &slot) in starts.iter_mut().zip(ends.iter_mut()).zip(slots) {
             match self.raw_span(slot).flatten() {
-                Some(span) => *dst = span,
+                Some((start, end)) => (*s, *e) = (start, end),
                 None => return true,
             }
             n = n.saturating_add(1);
         }
-        let spans = spans.get_mut(..n).unwrap_or(&mut []);
-        sort_by_start(spans);
+        let mut order = [0u16; MAX_ACTIVE];
+        let mut spare = [0u16; MAX_ACTIVE];
+        let starts = starts.get(..n).unwrap_or(&[]);
         let mut max_end: Option<u64> = None;
-        for &(start, end) in &*spans {
+        for &i in radix_order(starts, &mut order, &mut spare) {
+            let i = usize::from(i);
+            let (Some(&start), Some(&end)) = (starts.get(i), ends.get(i)) else {
+                return true;
+            };
             if max_end.is_some_and(|m| start <= m) {
                 return true;
             }
@@ -694,7 +704,7 @@ impl<'a> LabelArea<'a> {
     /// in the first pass when they ascend in slot order (as `add` and the kernel lay them
     /// out), otherwise sorted. Only when a DPA request is refused are pairs of labels
     /// compared, to name the label the kernel stops at. Stack: about 14 KiB (12 KiB of
-    /// tables, x86_64 release build), and 16 KiB more while the ranges are sorted. Areas with
+    /// tables, x86_64 release build), and 20 KiB more while the ranges are sorted. Areas with
     /// more than 1024 active labels (over 128 KiB) are scanned pairwise instead (quadratic in
     /// the active labels, same answers).
     pub fn namespaces(&self, region: &Region, out: &mut [Namespace]) -> Scan {
@@ -1013,5 +1023,52 @@ impl<'a> LabelArea<'a> {
             scan.count = scan.count.saturating_add(1);
         }
         scan
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::indexing_slicing,
+    clippy::as_conversions,
+    clippy::arithmetic_side_effects
+)]
+mod tests {
+    use super::{radix_order, MAX_ACTIVE};
+
+    /// The order is a permutation of the indices, ascending by start, equal starts in index
+    /// order: for random starts, few distinct starts, descending starts and starts near the
+    /// top of the u64 range.
+    #[test]
+    fn radix_order_sorts_stably() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for n in [0usize, 1, 2, 17, 509, 1024] {
+            for shape in 0..4 {
+                let mut starts = [0u64; MAX_ACTIVE];
+                for (i, s) in starts[..n].iter_mut().enumerate() {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    *s = match shape {
+                        0 => x,
+                        1 => (x % 8) << 21,
+                        2 => ((n - i) as u64) << 24,
+                        _ => u64::MAX - (x % 3),
+                    };
+                }
+                let mut order = [0u16; MAX_ACTIVE];
+                let mut spare = [0u16; MAX_ACTIVE];
+                let got = radix_order(&starts[..n], &mut order, &mut spare);
+                assert_eq!(got.len(), n);
+                for w in got.windows(2) {
+                    let (a, b) = (usize::from(w[0]), usize::from(w[1]));
+                    assert!(starts[a] < starts[b] || (starts[a] == starts[b] && a < b));
+                }
+                let mut seen = [false; MAX_ACTIVE];
+                for &i in got {
+                    assert!(!seen[usize::from(i)]);
+                    seen[usize::from(i)] = true;
+                }
+            }
+        }
     }
 }
