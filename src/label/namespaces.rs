@@ -310,6 +310,9 @@ impl Actives {
     /// Looks `uuid` up: `Ok(i)` when the first active label with it is `slots[i]`,
     /// `Err(b)` when it is absent and bucket `b` is where it goes. Bounded by the table's
     /// length; `None` only if the table were full (it is at most half full).
+    /// Always inlined: called once per label in the first pass (a call measured 5 % of the
+    /// scan of a full area).
+    #[inline(always)]
     fn probe(&self, area: &LabelArea<'_>, uuid: &[u8; 16]) -> Option<Result<usize, usize>> {
         let mut b = bucket(uuid);
         for _ in 0..TABLE_LEN {
