@@ -13,7 +13,7 @@ use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::os::unix::fs::FileExt as _;
 use std::path::PathBuf;
 
-use nvdimm_infoblock::btt::arena::{check_info, read_info, BttVersion, Namespace};
+use nvdimm_infoblock::btt::arena::{BttVersion, Namespace};
 use nvdimm_infoblock::btt::check::{self, Finding, Referrer, Scratch, Severity};
 use nvdimm_infoblock::btt::error::{Error as BttError, Invalid};
 use nvdimm_infoblock::btt::layout::{self, LayoutRequest};
@@ -270,7 +270,10 @@ fn read(args: ReadArgs, _ctx: &Ctx) -> Result<(), Failure> {
     let mut reader = Reader::open(&mut image, &ns).map_err(|e| btt_error(cmd, &path, e))?;
     let btt = *reader.btt();
     let end = args.lba.checked_add(args.count);
-    if args.count == 0 || end.is_none_or(|end| end > btt.nlba) {
+    if args.count == 0 {
+        return Err(Failure::usage(format!("{cmd}: --count must be at least 1")));
+    }
+    if end.is_none_or(|end| end > btt.nlba) {
         return Err(Failure::usage(format!(
             "{cmd}: {path}: LBAs {}..+{} are past the end: the BTT has {} blocks of {} bytes \
              (LBAs 0..{})",
@@ -759,15 +762,14 @@ fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
     };
     let plan =
         layout::solve(&request).map_err(|e| Failure::usage(format!("{cmd}: {path}: {e}")))?;
-    if !args.force && !args.dry_run {
-        if let Ok(sb) = read_info(&mut file, version.info_offset()) {
-            if check_info(&sb, 0, &parent).is_ok() {
-                return Err(Failure::usage(format!(
-                    "{cmd}: {path} already holds a valid BTT info block at {} (use --force to \
-                     overwrite)",
-                    version.info_offset()
-                )));
-            }
+    // Any format's valid metadata (a BTT at either placement, whatever its parent uuid, or a
+    // pfn/dax block) is refused without --force, in a dry run too: it says what the real run
+    // would do.
+    if !args.force {
+        if let Some(what) = crate::image::existing_metadata(&file.0) {
+            return Err(Failure::usage(format!(
+                "{cmd}: {path} already holds {what} (use --force to overwrite)"
+            )));
         }
     }
     let ranges: Vec<_> = plan.plan().collect();

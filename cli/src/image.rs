@@ -81,3 +81,30 @@ impl ReadAt for Image {
         self.file.read_exact_at(buf, offset)
     }
 }
+
+/// What valid metadata `file` already holds that a create would overwrite: a BTT info block
+/// (signature and checksum valid, whatever its parent uuid) at byte 0 or 4096, or a pfn/dax
+/// info block at 4096. `None` when there is none (or the file is too short to hold one).
+pub fn existing_metadata(file: &File) -> Option<String> {
+    use nvdimm_infoblock::btt::raw::BttSb;
+    use nvdimm_infoblock::{parse, ParseOptions};
+    let mut block = [0u8; 4096];
+    for offset in [0u64, 4096] {
+        if file.read_exact_at(&mut block, offset).is_err() {
+            continue;
+        }
+        if let Some(sb) = BttSb::read_from(&block) {
+            if sb.has_signature() && sb.verify_checksum().is_ok() {
+                let (major, minor) = (sb.version_major.get(), sb.version_minor.get());
+                return Some(format!(
+                    "a valid BTT {major}.{minor} info block at byte {offset}"
+                ));
+            }
+        }
+        if offset == 4096 && parse(&block, &ParseOptions::DEFAULT).is_ok() {
+            let sig = String::from_utf8_lossy(block.get(..15).unwrap_or(&[])).into_owned();
+            return Some(format!("a valid {sig} info block at byte 4096"));
+        }
+    }
+    None
+}

@@ -28,8 +28,8 @@ const AFTER_HELP: &str = "\
 LSA is a label-area dump (what `ndctl read-labels -o` writes); with --tail SIZE, the path is
 an image whose last SIZE bytes are the label area (QEMU's label-size, e.g. 128K) and whose
 first bytes are the DIMM's capacity (DPA 0 = byte 0).
-Exit codes: 0 success; 1 a negative answer (list: the kernel creates no namespace from the
-area or treats it as label-less; init/add/rm: the change is refused); 2 a usage or I/O error,
+Exit codes: 0 success; 1 a negative answer (list: the kernel treats the area as label-less or
+its namespaces fail (conflicting labels); init/add/rm: the change is refused); 2 a usage or I/O error,
 or a valid area where init is asked without --force. One line on stderr for every non-zero
 exit.";
 

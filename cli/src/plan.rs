@@ -7,7 +7,7 @@ use std::os::unix::fs::FileExt as _;
 use nvdimm_infoblock::layout::{
     min_size_for_usable, solve, Collisions, DataoffReading, Layout, LayoutRequest, Padding,
 };
-use nvdimm_infoblock::{parse, DeviceKind, Mode, ParseOptions, Platform, Profile, Uuid, Version};
+use nvdimm_infoblock::{DeviceKind, Mode, Platform, Profile, Uuid, Version};
 use serde::Serialize;
 use zerocopy::IntoBytes as _;
 
@@ -243,15 +243,13 @@ pub fn create(args: CreateArgs, _ctx: &Ctx) -> Result<(), Failure> {
             "{path} is {file_len} bytes, shorter than the namespace size {ns_size}"
         )));
     }
-    let mut existing = [0u8; 4096];
-    if file.read_exact_at(&mut existing, 4096).is_ok()
-        && parse(&existing, &ParseOptions::DEFAULT).is_ok()
-        && !args.force
-    {
-        let sig = String::from_utf8_lossy(&existing[..15]).into_owned();
-        return Err(Failure::usage(format!(
-            "{path} already holds a valid {sig} info-block at 4096 (use --force to overwrite)"
-        )));
+    // A pfn/dax block, or a BTT at either placement: refused without --force.
+    if !args.force {
+        if let Some(what) = crate::image::existing_metadata(&file) {
+            return Err(Failure::usage(format!(
+                "{path} already holds {what} (use --force to overwrite)"
+            )));
+        }
     }
     let uuid = match args.uuid {
         Some(u) => u,

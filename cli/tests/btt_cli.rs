@@ -691,3 +691,85 @@ fn kernel_btt2_under_a_label() {
     assert_eq!(num(&p["dev_size"]), nd_btt_size(&m, "namespace0.1"));
     assert_eq!(p["btt"]["version"], "1.1");
 }
+
+/// A create never overwrites another valid format without `--force`, in a dry run too: a BTT
+/// over an fsdax block (ndctl's), a pfn block over a BTT, a BTT over a BTT whose parent uuid
+/// differs from the new one. Each refusal is exit 2 with one stderr line, and the file is
+/// unchanged.
+#[test]
+fn create_refuses_to_overwrite_any_valid_metadata() {
+    let size: u64 = 64 << 20;
+    let make = |name: &str| {
+        let file = TempFile::new(&format!("infoblock-guard-{name}.img"), &[]);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&file.0)
+            .unwrap()
+            .set_len(size)
+            .unwrap();
+        file
+    };
+    let refused = |args: &[&str], file: &TempFile, what: &str| {
+        let before = std::fs::read(&file.0).unwrap();
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{what}: {}", stderr(&o));
+        let err = stderr_line(&o);
+        assert!(err.contains("--force"), "{what}: {err}");
+        assert!(
+            std::fs::read(&file.0).unwrap() == before,
+            "{what}: file changed"
+        );
+    };
+    // ndctl's fsdax head (tests/data/ndctl, provenance in its README) at the start of 64 MiB.
+    let pfn = make("pfn");
+    let head = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/ndctl/fsdax-1G-default.bin"),
+    )
+    .unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&pfn.0)
+        .unwrap()
+        .write_all_at(&head, 0)
+        .unwrap();
+    let p = pfn.0.to_str().unwrap();
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut args = vec!["btt", "create", p, "--sector-size", "512"];
+        args.extend_from_slice(extra);
+        refused(&args, &pfn, "btt create over fsdax");
+    }
+    // A BTT made by the crate, then pfn create and another btt create over it.
+    let btt = make("btt");
+    let b = btt.0.to_str().unwrap();
+    let parent = "11111111-2222-4333-8444-555555555555";
+    let o = run(&[
+        "btt",
+        "create",
+        b,
+        "--sector-size",
+        "4096",
+        "--parent-uuid",
+        parent,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    refused(
+        &["btt", "create", b, "--sector-size", "512"],
+        &btt,
+        "btt over btt",
+    );
+    refused(
+        &["btt", "create", b, "--sector-size", "512", "--dry-run"],
+        &btt,
+        "btt over btt, dry run",
+    );
+    refused(
+        &[
+            "create", b, "--size", "64M", "--mode", "fsdax", "--align", "2M",
+        ],
+        &btt,
+        "pfn over btt",
+    );
+    // --force is the way through.
+    let o = run(&["btt", "create", b, "--sector-size", "512", "--force"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
