@@ -211,6 +211,16 @@ impl Sector {
 pub enum Verdict {
     /// Sector mode: `/dev/pmemNs`; the data is reached through the BTT.
     Sector(Sector),
+    /// Sector mode too: the kernel attaches this BTT, but its metadata breaks a rule the
+    /// kernel does not check (`why`, where [`Invalid::kernel_refuses`] is false: nlba or
+    /// lbasize inconsistent, areas overlapping, ...), so what the device exposes is not
+    /// predicted and reads through it may return other blocks' data. `btt check` reports it.
+    SectorUnchecked {
+        /// The placement that was valid.
+        version: BttVersion,
+        /// The rule the metadata breaks.
+        why: Invalid,
+    },
     /// fsdax (`/dev/pmemN`) or devdax (`/dev/daxN.M`), with the sizes sysfs reports.
     Enabled(Enabled),
     /// Nobody claimed the namespace: `/dev/pmemN` is the whole of it.
@@ -234,7 +244,7 @@ impl Verdict {
     #[must_use]
     pub const fn name(&self) -> &'static str {
         match self {
-            Self::Sector(_) => "sector",
+            Self::Sector(_) | Self::SectorUnchecked { .. } => "sector",
             Self::Enabled(e) => e.kind.name(),
             Self::Raw { .. } => "raw",
             Self::Rejected { .. } => "rejected",
@@ -256,7 +266,7 @@ impl Verdict {
                 Some(start..start.checked_add(e.dev_size).unwrap_or(start))
             }
             Self::Raw { size } => Some(0..*size),
-            Self::Sector(_) | Self::Rejected { .. } => None,
+            Self::Sector(_) | Self::SectorUnchecked { .. } | Self::Rejected { .. } => None,
         }
     }
 
@@ -268,7 +278,7 @@ impl Verdict {
             Self::Sector(s) => Some(s.dev_size()),
             Self::Enabled(e) => Some(e.dev_size),
             Self::Raw { size } => Some(*size),
-            Self::Rejected { .. } => None,
+            Self::SectorUnchecked { .. } | Self::Rejected { .. } => None,
         }
     }
 }
@@ -433,10 +443,15 @@ fn probe_btt<R: ReadAt + ?Sized>(
     };
     Ok(Ok(match Btt::open(reader, &namespace) {
         Ok(btt) => Verdict::Sector(Sector { version, btt }),
-        Err(e) => Verdict::Rejected {
-            driver: Driver::Btt,
-            stage: Stage::Enable,
-            why: Why::Btt(invalid(e)?),
+        Err(e) => match invalid(e)? {
+            // discover_arenas, log_set_indices and the attach size checks fail the device.
+            why if why.kernel_refuses() => Verdict::Rejected {
+                driver: Driver::Btt,
+                stage: Stage::Enable,
+                why: Why::Btt(why),
+            },
+            // A rule only this crate checks: the kernel attaches the BTT regardless.
+            why => Verdict::SectorUnchecked { version, why },
         },
     }))
 }

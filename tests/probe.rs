@@ -285,3 +285,45 @@ fn impossible_namespaces_and_short_readers_are_errors_not_panics() {
     let got = probe(&mut &short[..], &ns, &Profile::NEWEST_X86_64).unwrap();
     assert_eq!(got.verdict, Verdict::Raw { size: 6144 });
 }
+
+/// A BTT whose info block is valid (signature, checksum) but whose numbers break a rule the
+/// kernel never checks: `discover_arenas` copies `internal_nlba` without comparing it with
+/// `external_nlba + nfree` (btt.c), so the kernel attaches it. probe says sector, with no
+/// predicted size; a zeroed flog instead fails `log_set_indices` (-ENXIO): rejected at enable.
+#[test]
+fn a_btt_the_kernel_attaches_unchecked_is_sector_without_a_size() {
+    use nvdimm_infoblock::btt::raw::BttSb;
+    use zerocopy::FromBytes;
+    let mut image = btt_256m(BttVersion::V1_1, Uuid::NIL);
+    let ns = Namespace::labelless(NS_START, 256 << 20);
+    {
+        let sb = BttSb::mut_from_bytes(&mut image[4096..8192]).unwrap();
+        let n = sb.internal_nlba.get();
+        sb.internal_nlba.set(n + 1);
+        sb.update_checksum();
+    }
+    let got = probe(&mut &image[..], &ns, &Profile::NEWEST_X86_64).expect("probe");
+    assert!(
+        matches!(got.verdict, Verdict::SectorUnchecked { .. }),
+        "{got:?}"
+    );
+    assert_eq!(got.verdict.name(), "sector");
+    assert_eq!((got.verdict.dev_size(), got.verdict.data()), (None, None));
+
+    let mut image = btt_256m(BttVersion::V1_1, Uuid::NIL);
+    let sb = BttSb::read_from_bytes(&image[4096..8192]).unwrap();
+    let logoff = 4096 + sb.logoff.get() as usize;
+    let info2off = 4096 + sb.info2off.get() as usize;
+    image[logoff..info2off].fill(0);
+    let got = probe(&mut &image[..], &ns, &Profile::NEWEST_X86_64).expect("probe");
+    assert!(
+        matches!(
+            got.verdict,
+            Verdict::Rejected {
+                driver: Driver::Btt,
+                ..
+            }
+        ),
+        "{got:?}"
+    );
+}

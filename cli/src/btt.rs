@@ -253,8 +253,12 @@ fn btt_error(cmd: &str, path: &str, e: BttError<std::io::Error>) -> Failure {
             "{cmd}: {path}: cannot read {len} bytes at {offset:#x}: {}",
             io_text(&source)
         )),
-        BttError::Invalid(i) => Failure::negative(format!(
+        BttError::Invalid(i) if i.kernel_refuses() => Failure::negative(format!(
             "{cmd}: {path}: the kernel would not attach this BTT: {i}"
+        )),
+        BttError::Invalid(i) => Failure::negative(format!(
+            "{cmd}: {path}: the BTT breaks a rule the kernel does not check, so its blocks \
+             cannot be located safely: {i}"
         )),
         other => Failure::usage(format!("{cmd}: {path}: {other}")),
     }

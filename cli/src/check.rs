@@ -263,6 +263,10 @@ fn btt_or_claim(
     }
     Ok(Some(match answer.verdict {
         Verdict::Sector(_) | Verdict::Enabled(_) => Ok(()),
+        Verdict::SectorUnchecked { why, .. } => Err(Failure::negative(format!(
+            "check: {path}: sector, but the BTT breaks a rule the kernel does not check: {why} \
+             (its size and reads are not predicted; see btt check)"
+        ))),
         Verdict::Raw { .. } => Err(Failure::negative(format!(
             "check: {path}: the claim class {claim} keeps the pfn and dax drivers away: the \
              kernel uses the namespace raw"
@@ -363,6 +367,12 @@ fn human_probe(
             out += &format!("  sector_size  {}\n", s.btt.sector_size);
             out += &format!("  nlba         {}\n", s.btt.nlba);
             out += &format!("  arenas       {}\n", s.btt.arena_count);
+        }
+        Verdict::SectorUnchecked { version, why } => {
+            out += &format!(
+                "verdict: sector: the kernel attaches the BTT {version}, which breaks a rule it \
+                 does not check: {why}\n  size and reads are not predicted (see btt check)\n"
+            );
         }
         Verdict::Rejected { driver, stage, why } => {
             out += &format!(
@@ -490,6 +500,11 @@ impl CheckJson {
                 Some(why.to_string()),
             ),
             Verdict::Raw { .. } => (None, None, Some(format!("claim class {claim}"))),
+            Verdict::SectorUnchecked { why, .. } => (
+                None,
+                Some(invalid_token(why).to_owned()),
+                Some(why.to_string()),
+            ),
             _ => (None, None, None),
         };
         let sector = match &p.verdict {

@@ -136,6 +136,9 @@ pub fn verdict_reason(p: &Probe) -> Option<String> {
         Verdict::Rejected { driver, stage, why } => {
             Some(format!("{driver} refused at {}: {why}", stage.name()))
         }
+        Verdict::SectorUnchecked { why, .. } => Some(format!(
+            "the BTT breaks a rule the kernel does not check: {why}"
+        )),
         Verdict::Raw { .. } => {
             let why = |a: Attempt| match a {
                 Attempt::Passed(w) => w.to_string(),
@@ -231,6 +234,11 @@ fn human(path: &str, p: &Probe, ns: &probe::Namespace, profile: &Profile) -> Str
         Verdict::Rejected { .. } => {
             out += "  data      none: no device is created\n";
         }
+        Verdict::SectorUnchecked { version, .. } => {
+            out += &format!(
+                "  data      through the BTT {version}, whose size and reads are not predicted\n"
+            );
+        }
     }
     if let Some(r) = verdict_reason(p) {
         if !matches!(v, Verdict::Raw { .. }) {
@@ -304,6 +312,9 @@ pub fn run(args: ProbeArgs, _ctx: &Ctx) -> Result<(), Failure> {
     }
     match answer.verdict {
         Verdict::Sector(_) | Verdict::Enabled(_) => Ok(()),
+        Verdict::SectorUnchecked { why, .. } => Err(Failure::negative(format!(
+            "{cmd}: {path}: sector, but the BTT breaks a rule the kernel does not check: {why}"
+        ))),
         Verdict::Raw { .. } => Err(Failure::negative(format!(
             "{cmd}: {path}: raw: no driver claims the namespace ({})",
             verdict_reason(&answer).unwrap_or_default()
