@@ -148,6 +148,8 @@ pub enum Why {
     ClaimClass(ClaimClass),
     /// An earlier driver claimed or refused the namespace, so this one was not asked.
     Earlier(Driver),
+    /// The info block at 4096 is the other driver's (its signature names pfn or dax).
+    OtherDriver(Driver),
     /// The BTT's reason (`nd_btt_probe` found no valid info block, or attaching it failed).
     Btt(Invalid),
     /// The pfn/dax validator's reason.
@@ -168,6 +170,7 @@ impl fmt::Display for Why {
             Self::ForceRaw => f.write_str("force_raw is set"),
             Self::ClaimClass(c) => write!(f, "the namespace's claim class is {c}"),
             Self::Earlier(d) => write!(f, "{d} claimed or refused the namespace first"),
+            Self::OtherDriver(d) => write!(f, "the info block is {d}'s, not this driver's"),
             Self::Btt(i) => i.fmt(f),
             Self::Pfn(r) => r.fmt(f),
             Self::TooSmall { size, min } => {
@@ -533,7 +536,15 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
     let sig_mismatch = Why::Pfn(Reason::BadSignature {
         found: block.signature,
     });
-    let other = Attempt::Passed(if other_ok { sig_mismatch } else { not_asked });
+    let owner_driver = match owner {
+        Some(DeviceKind::Devdax) => Driver::Dax,
+        _ => Driver::Pfn,
+    };
+    let other = Attempt::Passed(if other_ok {
+        Why::OtherDriver(owner_driver)
+    } else {
+        not_asked
+    });
     let (mine, verdict) = if asked {
         match outcome {
             Outcome::Enabled(e) => (Attempt::Claimed, Some(Verdict::Enabled(e))),

@@ -263,7 +263,10 @@ fn pfn_and_dax_blocks_are_seen_only_under_their_claim_class() {
         // A devdax block: nd_pfn_probe ran first and passed on the DAX signature.
         if verdict == "devdax" {
             let got = run(ClaimClass::None);
-            assert!(matches!(got.pfn, Attempt::Passed(Why::Pfn(_))), "{got:?}");
+            assert!(
+                got.pfn == Attempt::Passed(Why::OtherDriver(Driver::Dax)),
+                "{got:?}"
+            );
             assert_eq!(got.dax, Attempt::Claimed);
         }
     }
