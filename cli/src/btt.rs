@@ -193,13 +193,15 @@ struct Opened {
 
 fn open(cmd: &str, at: &Where) -> Result<Opened, Failure> {
     let target = nsarg::target(cmd, &at.path, at.namespace.as_deref(), &at.sysfs_root)?;
-    let image =
+    let mut image =
         Image::open(&target.path).map_err(|f| Failure::usage(format!("{cmd}: {}", f.message)))?;
     let sys = target.sys.as_ref();
-    let claim = at
-        .claim
-        .map(ClaimArg::class)
-        .or_else(|| sys.and_then(|s| s.claim));
+    let claim = match at.claim {
+        Some(c) => Some(c.class()),
+        None => sys
+            .and_then(|s| s.claim)
+            .map(|c| nsarg::refine_btt(c, &mut image, nsarg::parent_uuid(at.parent_uuid, sys))),
+    };
     let version = at
         .version
         .or_else(|| claim.map(nsarg::version_of))

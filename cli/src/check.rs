@@ -142,7 +142,10 @@ pub fn run(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
         size: spec.size.unwrap_or(image.len),
         uuid: spec.uuid,
     };
-    let claim = claim_class(&args);
+    let claim = match args.claim {
+        Some(c) => c.class(),
+        None => nsarg::refine_btt(claim_class(&args), &mut image, ns.uuid),
+    };
     if let Some(result) = btt_or_claim(&args, &path, &mut image, &ns, claim, &profile)? {
         return result;
     }

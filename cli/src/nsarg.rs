@@ -201,3 +201,28 @@ pub fn parent_uuid(flag: Option<Uuid>, sys: Option<&SysNamespace>) -> Uuid {
     flag.or_else(|| sys.and_then(|s| s.info.uuid))
         .unwrap_or(Uuid::NIL)
 }
+
+/// The claim class sysfs calls `btt`, made exact: `holder_class` shows "btt" for both BTT
+/// classes (`holder_class_show` in namespace_devs.c), so on a labelled namespace (`uuid` not
+/// nil) an info block at byte 0 that the kernel accepts as BTT 2.0 means BTT2; otherwise the
+/// class stays BTT (v1.1 at byte 4096). Every other class is returned as it is.
+pub fn refine_btt<R: nvdimm_infoblock::io::ReadAt + ?Sized>(
+    claim: ClaimClass,
+    image: &mut R,
+    uuid: Uuid,
+) -> ClaimClass {
+    use nvdimm_infoblock::btt::arena::{check_info, read_info};
+    if claim != ClaimClass::Btt || uuid.is_nil() {
+        return claim;
+    }
+    let v2 = BttVersion::V2_0;
+    match read_info(image, v2.info_offset()) {
+        Ok(sb)
+            if check_info(&sb, 0, &uuid).is_ok()
+                && (sb.version_major.get(), sb.version_minor.get()) == (v2.major(), v2.minor()) =>
+        {
+            ClaimClass::Btt2
+        }
+        _ => claim,
+    }
+}

@@ -275,11 +275,14 @@ pub fn run(args: ProbeArgs, _ctx: &Ctx) -> Result<(), Failure> {
     let mut image =
         Image::open(&target.path).map_err(|f| Failure::usage(format!("{cmd}: {}", f.message)))?;
     let sys = target.sys.as_ref();
-    let claim = args
-        .claim
-        .map(ClaimArg::class)
-        .or_else(|| sys.and_then(|s| s.claim))
-        .unwrap_or(ClaimClass::None);
+    let claim = match args.claim {
+        Some(c) => c.class(),
+        None => nsarg::refine_btt(
+            sys.and_then(|s| s.claim).unwrap_or(ClaimClass::None),
+            &mut image,
+            nsarg::parent_uuid(args.parent_uuid, sys),
+        ),
+    };
     let ns = probe::Namespace {
         start: args
             .ns_start

@@ -773,3 +773,62 @@ fn create_refuses_to_overwrite_any_valid_metadata() {
     let o = run(&["btt", "create", b, "--sector-size", "512", "--force"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// sysfs shows `holder_class` `btt` for both BTT classes (the kernel's s7 guest output above
+/// says so for epsilon's BTT2). With `--namespace` on a labelled namespace and no `--claim`,
+/// the kernel-written BTT 2.0 at byte 0 is found (the class is made BTT2 because a valid 2.0
+/// block is there) and `probe`, `check` and `btt read` agree with `--claim btt2`.
+#[test]
+fn sysfs_btt_class_finds_a_labelled_btt2() {
+    let m: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/kernel/labels/s7-btt2.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let eps = label_namespace(0xc00_0000, 64 << 20, "epsilon-sysfs");
+    let root = std::env::temp_dir().join(format!("infoblock-sysfs-btt2-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sysfs/labelled");
+    assert!(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&src)
+        .arg(&root)
+        .status()
+        .unwrap()
+        .success());
+    let dir = root.join("bus/nd/devices/namespace0.0");
+    for (attr, value) in [
+        ("uuid", "55555555-6666-4777-8888-999999999999"),
+        ("resource", "0x10c000000"),
+        ("size", "67108864"),
+        ("holder_class", "btt"),
+    ] {
+        std::fs::write(dir.join(attr), format!("{value}\n")).unwrap();
+    }
+    let root_s = root.display().to_string();
+    let at = ["--namespace", "namespace0.0", "--sysfs-root", &root_s];
+    for cmd in ["probe", "check"] {
+        let mut args = vec![cmd, eps.path()];
+        args.extend(at);
+        args.push("--json");
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(0), "{cmd}: {}", stderr(&o));
+        let v = json(&o);
+        assert_eq!(v["verdict"], "sector", "{cmd}: {v}");
+        assert_eq!(
+            num(&v["dev_size"]),
+            nd_btt_size(&m, "namespace0.3"),
+            "{cmd}"
+        );
+    }
+    let (lba, sha) = wsect(&m, "pmem0.3s").into_iter().next().unwrap();
+    let lba = lba.to_string();
+    let mut args = vec!["btt", "read", eps.path(), "--lba", &lba];
+    args.extend(at);
+    let o = run(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(sha256_hex(&o.stdout), sha);
+    std::fs::remove_dir_all(&root).unwrap();
+}
