@@ -136,7 +136,7 @@ pub struct CreateArgs {
     /// Print the plan and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Overwrite a valid BTT info block already at the placement.
+    /// Overwrite valid metadata already there (a BTT at byte 0 or 4096, a pfn/dax block).
     #[arg(long)]
     pub force: bool,
     /// Print a JSON object.

@@ -120,7 +120,7 @@ pub struct CreateArgs {
     /// The version to write, 1.0 .. 1.4 (default: the kernel profile's).
     #[arg(long, value_name = "V", value_parser = parse_version)]
     pub version: Option<Version>,
-    /// Overwrite a valid block already at offset 4096.
+    /// Overwrite valid metadata already there (a pfn/dax block at 4096, a BTT at 0 or 4096).
     #[arg(long)]
     pub force: bool,
 }
