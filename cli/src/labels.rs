@@ -1102,6 +1102,15 @@ fn add(args: &AddArgs) -> Result<(), Failure> {
         Some(l) if l < 16 << 20 => 4096,
         _ => 16 << 20,
     });
+    // namespace_devs.c __size_store accepts only multiples of the region's alignment, which is
+    // at least a page: a size or a DPA off the 4 KiB grid is one the kernel never writes.
+    if args.size % 4096 != 0 || args.dpa.is_some_and(|d| d % 4096 != 0) {
+        return Err(Failure::negative(format!(
+            "labels add: {}: size {:#x} and dpa must be multiples of 4 KiB (the kernel's sizes \
+             are multiples of the region's alignment)",
+            f.path, args.size
+        )));
+    }
     let (dpa, chosen) = match args.dpa {
         Some(d) => (d, false),
         None => {

@@ -1040,3 +1040,35 @@ fn help() {
         assert!(text.contains(flag), "{flag}: {text}");
     }
 }
+
+/// The kernel writes only sizes that are multiples of the region's alignment (at least a
+/// page; namespace_devs.c `__size_store`), so `add` refuses a size or a DPA off the 4 KiB grid
+/// (exit 1, one line) and leaves the area as it was.
+#[test]
+fn add_refuses_sizes_the_kernel_never_writes() {
+    let tmp = TempFile::new("labels-grid.lsa", &[0u8; 128 << 10]);
+    ok(&["labels", "init", tmp.path()]);
+    let before = std::fs::read(&tmp.0).unwrap();
+    for extra in [
+        &["--size", "1"][..],
+        &["--size", "0x1001"],
+        &["--size", "16M", "--dpa", "0x123"],
+    ] {
+        let mut args = vec![
+            "labels",
+            "add",
+            tmp.path(),
+            "--uuid",
+            GAMMA,
+            "--isetcookie",
+            COOKIE,
+        ];
+        args.extend_from_slice(extra);
+        let err = fails(&args, 1);
+        assert!(err.contains("4 KiB"), "{err}");
+        assert!(
+            std::fs::read(&tmp.0).unwrap() == before,
+            "{extra:?} changed the area"
+        );
+    }
+}
