@@ -3,8 +3,6 @@
 //! in-test copy of the kernel's write path (`btt_write_pg`) to make map and flog updates,
 //! and bad input of every kind (typed errors, no panic, no hang).
 
-use std::collections::HashMap;
-
 use nvdimm_infoblock::btt::arena::{walk, Btt, BttVersion, Namespace};
 use nvdimm_infoblock::btt::error::{Area, Error, Invalid};
 use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest, WriteRange};
@@ -17,6 +15,10 @@ use nvdimm_infoblock::Uuid;
 use proptest::prelude::*;
 use zerocopy::{FromBytes, IntoBytes};
 
+#[path = "support/ndsparse.rs"]
+mod ndsparse;
+use ndsparse::Sparse;
+
 const MIB: u64 = 1 << 20;
 const GIB: u64 = 1 << 30;
 const UUID: Uuid = Uuid([0x6b; 16]);
@@ -28,85 +30,6 @@ fn request(size: u64, lbasize: u32, version: BttVersion) -> LayoutRequest {
         version,
         uuid: UUID,
         parent_uuid: Uuid::NIL,
-    }
-}
-
-/// A sparse namespace: 4 KiB pages in a map, zero elsewhere (for arenas of 512 GiB).
-struct Sparse {
-    size: u64,
-    pages: HashMap<u64, Box<[u8; 4096]>>,
-}
-
-impl Sparse {
-    fn new(size: u64) -> Self {
-        Self {
-            size,
-            pages: HashMap::new(),
-        }
-    }
-}
-
-impl Sparse {
-    /// Splits `offset..offset + len` into (page, offset in page, offset in buffer, bytes).
-    fn pieces(offset: u64, len: usize) -> impl Iterator<Item = (u64, usize, usize, usize)> {
-        let mut done = 0usize;
-        std::iter::from_fn(move || {
-            if done >= len {
-                return None;
-            }
-            let at = offset + done as u64;
-            let in_page = (at % 4096) as usize;
-            let n = (4096 - in_page).min(len - done);
-            let piece = (at / 4096, in_page, done, n);
-            done += n;
-            Some(piece)
-        })
-    }
-
-    fn check(&self, offset: u64, len: usize) -> Result<(), SliceError> {
-        if offset
-            .checked_add(len as u64)
-            .map_or(true, |e| e > self.size)
-        {
-            return Err(SliceError {
-                offset,
-                len,
-                size: usize::MAX,
-            });
-        }
-        Ok(())
-    }
-}
-
-impl ReadAt for Sparse {
-    type Error = SliceError;
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        self.check(offset, buf.len())?;
-        for (page, at, from, n) in Self::pieces(offset, buf.len()) {
-            let dst = &mut buf[from..from + n];
-            match self.pages.get(&page) {
-                Some(p) => dst.copy_from_slice(&p[at..at + n]),
-                None => dst.fill(0),
-            }
-        }
-        Ok(())
-    }
-}
-
-impl WriteAt for Sparse {
-    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
-        self.check(offset, buf.len())?;
-        for (page, at, from, n) in Self::pieces(offset, buf.len()) {
-            let src = &buf[from..from + n];
-            if !self.pages.contains_key(&page) && src.iter().all(|&b| b == 0) {
-                continue;
-            }
-            self.pages
-                .entry(page)
-                .or_insert_with(|| Box::new([0; 4096]))[at..at + n]
-                .copy_from_slice(src);
-        }
-        Ok(())
     }
 }
 

@@ -4,6 +4,7 @@
 
 #[path = "support/ndsparse.rs"]
 mod ndsparse;
+use ndsparse::Sparse;
 
 use std::path::Path;
 
@@ -732,50 +733,6 @@ fn kernel_fixtures() -> Vec<std::path::PathBuf> {
     v
 }
 
-/// A sparse image in memory: the runs of an NDSPARSE file, zeros elsewhere.
-struct Sparse {
-    size: u64,
-    runs: Vec<(u64, Vec<u8>)>,
-}
-
-impl Sparse {
-    fn load(path: &Path) -> Self {
-        let runs = ndsparse::runs(path).unwrap();
-        let size = runs.size;
-        let mut runs: Vec<_> = runs.map(|r| r.unwrap()).collect();
-        runs.sort_by_key(|r| r.0);
-        Self { size, runs }
-    }
-}
-
-impl ReadAt for Sparse {
-    type Error = SliceError;
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        let end = offset + buf.len() as u64;
-        if end > self.size {
-            return Err(SliceError {
-                offset,
-                len: buf.len(),
-                size: 0,
-            });
-        }
-        buf.fill(0);
-        let first = self
-            .runs
-            .partition_point(|(o, b)| o + b.len() as u64 <= offset);
-        for (o, bytes) in &self.runs[first..] {
-            if *o >= end {
-                break;
-            }
-            let lo = offset.max(*o);
-            let hi = end.min(o + bytes.len() as u64);
-            buf[(lo - offset) as usize..(hi - offset) as usize]
-                .copy_from_slice(&bytes[(lo - o) as usize..(hi - o) as usize]);
-        }
-        Ok(())
-    }
-}
-
 /// The fixture's namespace: the JSON's `image_size` (the whole image is the namespace),
 /// label-less (`parent_uuid` zero in every fixture), BTT 1.1 (its info block at 4096).
 fn fixture_namespace(img: &Sparse) -> Namespace {
@@ -887,7 +844,7 @@ proptest! {
 #[test]
 fn kernel_written_labelled_btts() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kernel/labels");
-    let mut image = Sparse::load(&dir.join("s7-btt2.ndsparse"));
+    let mut image = Sparse::load(dir.join("s7-btt2.ndsparse"));
     let mib64 = 64usize << 20;
     let window = |image: &mut Sparse, base: u64| {
         let mut v = vec![0u8; mib64];

@@ -31,99 +31,13 @@ use nvdimm_infoblock::btt::error::Invalid;
 use nvdimm_infoblock::btt::layout::{create, solve, LayoutRequest};
 use nvdimm_infoblock::btt::raw::MapEntry;
 use nvdimm_infoblock::btt::read::Reader;
-use nvdimm_infoblock::io::{ReadAt, SliceError, WriteAt};
+use nvdimm_infoblock::io::{ReadAt, SliceError};
 use nvdimm_infoblock::Uuid;
 use serde_json::Value;
 
-/// A sparse image: non-zero 4 KiB pages.
-struct Sparse {
-    size: u64,
-    pages: HashMap<u64, Vec<u8>>,
-}
-
-impl Sparse {
-    fn load(path: &Path) -> Self {
-        let bytes = fs::read(path).unwrap();
-        assert_eq!(&bytes[..8], b"NDSPARSE", "{}", path.display());
-        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap());
-        let mut img = Self {
-            size: u64_at(8),
-            pages: HashMap::new(),
-        };
-        let mut at = 16;
-        while at < bytes.len() {
-            let (offset, len) = (u64_at(at), u64_at(at + 8) as usize);
-            let data = &bytes[at + 16..at + 16 + len];
-            img.write_at(offset, data).unwrap();
-            at += 16 + len;
-        }
-        img
-    }
-
-    fn empty(size: u64) -> Self {
-        Self {
-            size,
-            pages: HashMap::new(),
-        }
-    }
-}
-
-impl ReadAt for Sparse {
-    type Error = SliceError;
-    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), SliceError> {
-        if offset
-            .checked_add(buf.len() as u64)
-            .map_or(true, |e| e > self.size)
-        {
-            return Err(SliceError {
-                offset,
-                len: buf.len(),
-                size: usize::MAX,
-            });
-        }
-        let mut done = 0;
-        while done < buf.len() {
-            let at = offset + done as u64;
-            let in_page = (at % 4096) as usize;
-            let n = (4096 - in_page).min(buf.len() - done);
-            match self.pages.get(&(at / 4096)) {
-                Some(p) => buf[done..done + n].copy_from_slice(&p[in_page..in_page + n]),
-                None => buf[done..done + n].fill(0),
-            }
-            done += n;
-        }
-        Ok(())
-    }
-}
-
-impl WriteAt for Sparse {
-    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), SliceError> {
-        if offset
-            .checked_add(buf.len() as u64)
-            .map_or(true, |e| e > self.size)
-        {
-            return Err(SliceError {
-                offset,
-                len: buf.len(),
-                size: usize::MAX,
-            });
-        }
-        let mut done = 0;
-        while done < buf.len() {
-            let at = offset + done as u64;
-            let in_page = (at % 4096) as usize;
-            let n = (4096 - in_page).min(buf.len() - done);
-            let src = &buf[done..done + n];
-            let page = at / 4096;
-            if self.pages.contains_key(&page) || src.iter().any(|&b| b != 0) {
-                self.pages.entry(page).or_insert_with(|| vec![0; 4096])[in_page..in_page + n]
-                    .copy_from_slice(src);
-            }
-            done += n;
-        }
-        Ok(())
-    }
-}
+#[path = "support/ndsparse.rs"]
+mod ndsparse;
+use ndsparse::Sparse;
 
 fn cases() -> Vec<PathBuf> {
     // NVDIMM_BTT_FIXTURES: another directory of the same files (cases not yet committed).
@@ -190,7 +104,7 @@ fn kernel_written_btts() {
             continue;
         }
         assert!(verdict.contains("verdict=sector"), "{name}: {verdict}");
-        let mut kernel = Sparse::load(&json.with_extension("ndsparse"));
+        let mut kernel = Sparse::load(json.with_extension("ndsparse"));
         assert_eq!(kernel.size, size);
         let ns = Namespace::labelless(size);
 
@@ -205,7 +119,7 @@ fn kernel_written_btts() {
         assert_eq!(btt.uuid, uuid);
 
         // The metadata create writes for the same inputs.
-        let mut ours = Sparse::empty(size);
+        let mut ours = Sparse::new(size);
         let layout = create(&mut ours, &request).unwrap();
         assert_eq!(layout.nlba(), btt.nlba, "{name}");
         let written: BTreeSet<u64> = case["guest"]["lbas"]
@@ -328,7 +242,7 @@ fn kernel_written_btts_on_labelled_namespaces() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kernel/labels");
     let case: Value =
         serde_json::from_str(&fs::read_to_string(dir.join("s7-btt2.json")).unwrap()).unwrap();
-    let mut image = Sparse::load(&dir.join("s7-btt2.ndsparse"));
+    let mut image = Sparse::load(dir.join("s7-btt2.ndsparse"));
     let mib64 = 64u64 << 20;
     let gamma_uuid: Uuid = "33333333-4444-4555-8666-777777777777".parse().unwrap();
     let epsilon_uuid: Uuid = "55555555-6666-4777-8888-999999999999".parse().unwrap();
@@ -394,7 +308,7 @@ fn kernel_written_btts_on_labelled_namespaces() {
         uuid: btt.uuid,
         parent_uuid: epsilon_uuid,
     };
-    let mut ours = Sparse::empty(mib64);
+    let mut ours = Sparse::new(mib64);
     let layout = create(&mut ours, &request).unwrap();
     let l = layout.arena(0).unwrap();
     assert_eq!(

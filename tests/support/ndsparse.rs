@@ -146,3 +146,102 @@ pub fn unpack(path: impl AsRef<Path>, out: &Path) -> io::Result<u64> {
     }
     Ok(size)
 }
+
+/// An image in memory as its written 4 KiB pages (zeros elsewhere), for namespaces of up to
+/// terabytes: the crate's `ReadAt`/`WriteAt` over it, an all-zero write to an absent page
+/// stored as nothing. A read or write past `size` is a `SliceError`.
+#[derive(Clone, Debug)]
+pub struct Sparse {
+    /// Image bytes.
+    pub size: u64,
+    /// Page number → its 4096 bytes.
+    pub pages: std::collections::HashMap<u64, Box<[u8; 4096]>>,
+}
+
+impl Sparse {
+    /// An all-zero image of `size` bytes.
+    pub fn new(size: u64) -> Self {
+        Self {
+            size,
+            pages: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The image of an NDSPARSE file (panics naming the file when it cannot be read).
+    pub fn load(path: impl AsRef<Path>) -> Self {
+        use nvdimm_infoblock::io::WriteAt as _;
+        let path = path.as_ref();
+        let runs = runs(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let mut img = Self::new(runs.size);
+        for run in runs {
+            let (offset, bytes) = run.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            img.write_at(offset, &bytes)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        }
+        img
+    }
+
+    /// `offset..offset + len` as (page, offset in page, offset in buffer, bytes), after the
+    /// bounds check.
+    fn pieces(
+        &self,
+        offset: u64,
+        len: usize,
+    ) -> Result<impl Iterator<Item = (u64, usize, usize, usize)>, nvdimm_infoblock::io::SliceError>
+    {
+        if offset
+            .checked_add(len as u64)
+            .map_or(true, |e| e > self.size)
+        {
+            return Err(nvdimm_infoblock::io::SliceError {
+                offset,
+                len,
+                size: usize::try_from(self.size).unwrap_or(usize::MAX),
+            });
+        }
+        let mut done = 0usize;
+        Ok(std::iter::from_fn(move || {
+            if done >= len {
+                return None;
+            }
+            let at = offset + done as u64;
+            let in_page = (at % 4096) as usize;
+            let n = (4096 - in_page).min(len - done);
+            let piece = (at / 4096, in_page, done, n);
+            done += n;
+            Some(piece)
+        }))
+    }
+}
+
+impl nvdimm_infoblock::io::ReadAt for Sparse {
+    type Error = nvdimm_infoblock::io::SliceError;
+
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), Self::Error> {
+        for (page, at, from, n) in self.pieces(offset, buf.len())? {
+            let dst = &mut buf[from..from + n];
+            match self.pages.get(&page) {
+                Some(p) => dst.copy_from_slice(&p[at..at + n]),
+                None => dst.fill(0),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl nvdimm_infoblock::io::WriteAt for Sparse {
+    fn write_at(&mut self, offset: u64, buf: &[u8]) -> Result<(), Self::Error> {
+        let pieces: Vec<_> = self.pieces(offset, buf.len())?.collect();
+        for (page, at, from, n) in pieces {
+            let src = &buf[from..from + n];
+            if !self.pages.contains_key(&page) && src.iter().all(|&b| b == 0) {
+                continue;
+            }
+            self.pages
+                .entry(page)
+                .or_insert_with(|| Box::new([0; 4096]))[at..at + n]
+                .copy_from_slice(src);
+        }
+        Ok(())
+    }
+}
