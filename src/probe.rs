@@ -550,10 +550,7 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
             Outcome::Enabled(e) => (Attempt::Claimed, Some(Verdict::Enabled(e))),
             Outcome::Raw { reason, .. } => (Attempt::Passed(Why::Pfn(reason)), None),
             Outcome::Rejected { stage, reason, .. } => {
-                let driver = match owner {
-                    Some(DeviceKind::Devdax) => Driver::Dax,
-                    _ => Driver::Pfn,
-                };
+                let driver = owner_driver;
                 let attempt = match stage {
                     Stage::Validate => Attempt::Refused,
                     Stage::Enable => Attempt::Claimed,
@@ -573,10 +570,6 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
         let pass = |ok| Attempt::Passed(if ok { sig_mismatch } else { not_asked });
         return Ok((pass(pfn_ok), pass(dax_ok), None));
     };
-    let claimed_by = match owner {
-        Some(DeviceKind::Devdax) => Driver::Dax,
-        _ => Driver::Pfn,
-    };
     Ok(match owner {
         Some(DeviceKind::Devdax) => {
             // pfn ran first and passed on the DAX signature.
@@ -587,7 +580,7 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
             let dax = if matches!(mine, Attempt::Passed(_)) {
                 other
             } else {
-                Attempt::Passed(Why::Earlier(claimed_by))
+                Attempt::Passed(Why::Earlier(owner_driver))
             };
             (mine, dax, verdict)
         }
