@@ -12,8 +12,8 @@
 //!   CLI reads a namespace image; holes read as zeros.
 //! * `mem`: the metadata regions in memory (`memcpy`), the fastest reader there is.
 //!
-//! `cargo bench --bench btt_check` (criterion), or `cargo bench --bench btt_check -- --ratio`
-//! for the ratio table: both sides interleaved, 7 rounds each, minimum per side.
+//! `cargo bench --bench btt_check` (criterion), or `cargo bench --bench btt_check -- --ratio [NAME...]`
+//! for the ratio table (only the cases whose name contains a NAME, when given): both sides interleaved, 7 rounds each, minimum per side.
 
 use std::fs::File;
 use std::hint::black_box;
@@ -289,7 +289,7 @@ fn on_cpu() -> Duration {
 fn ratio<R: ReadAt>(case: &mut Case<R>) {
     // [wall, on-CPU] x [read, check]
     let mut best = [[Duration::MAX; 2]; 2];
-    for _ in 0..9 {
+    for _ in 0..rounds() {
         for side in [0, 1] {
             let (t, c) = (Instant::now(), on_cpu());
             if side == 0 {
@@ -317,17 +317,31 @@ fn ratio<R: ReadAt>(case: &mut Case<R>) {
 
 fn main() {
     let ratio_mode = std::env::args().any(|a| a == "--ratio");
+    if ratio_mode {
+        // `--ratio [NAME...]`: only the cases whose name contains one of the NAMEs.
+        let names: Vec<String> = std::env::args()
+            .skip(1)
+            .filter(|a| !a.starts_with('-'))
+            .collect();
+        let wanted =
+            |case: &str| names.is_empty() || names.iter().any(|n| case.contains(n.as_str()));
+        for (name, size) in [("file-64G", 64 * GIB), ("file-1T", 1024 * GIB)] {
+            if wanted(name) {
+                let (mut case, _guard) = file_case(name, size);
+                ratio(&mut case);
+            }
+        }
+        for (name, size) in [("mem-64G", 64 * GIB), ("mem-1T", 1024 * GIB)] {
+            if wanted(name) {
+                ratio(&mut mem_case(name, size));
+            }
+        }
+        return;
+    }
     let (mut f64g, _g1) = file_case("file-64G", 64 * GIB);
     let (mut f1t, _g2) = file_case("file-1T", 1024 * GIB);
     let mut m64g = mem_case("mem-64G", 64 * GIB);
     let mut m1t = mem_case("mem-1T", 1024 * GIB);
-    if ratio_mode {
-        ratio(&mut f64g);
-        ratio(&mut f1t);
-        ratio(&mut m64g);
-        ratio(&mut m1t);
-        return;
-    }
     let mut c = Criterion::default().configure_from_args().sample_size(10);
     let mut g = c.benchmark_group("btt_check");
     g.bench_function("file-64G/read", |b| b.iter(|| f64g.read()));
@@ -340,4 +354,12 @@ fn main() {
     g.bench_function("mem-1T/check", |b| b.iter(|| m1t.check()));
     g.finish();
     c.final_summary();
+}
+
+/// Rounds per side in `--ratio` mode: 9, or `BTT_CHECK_ROUNDS`.
+fn rounds() -> u32 {
+    std::env::var("BTT_CHECK_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(9)
 }
