@@ -8,7 +8,8 @@
 //! filled by this crate's `add` with 1, 64, 255 and 509 namespaces (a 128 KiB v1.2 area has
 //! 510 slots; an update needs one free slot beside the labels it keeps, so 509 is the most).
 //!
-//! `cargo bench --bench labels` (criterion) or `cargo bench --bench labels -- --min-ratio`;
+//! `cargo bench --bench labels` (criterion) or `cargo bench --bench labels -- --min-ratio`
+//! (`-- --loop N`: the 509-namespace case N times, for callgrind);
 //! figures and machine in BENCHMARKS.md.
 
 use std::fs::File;
@@ -160,7 +161,23 @@ fn benches() {
     c.final_summary();
 }
 
+/// `--loop N`: parse and enumerate the 509-namespace area N times (for instruction counts
+/// under callgrind, not timing).
+fn repeat(n: u64) {
+    let mut case = Case::new("509 namespaces".into(), &filled(509));
+    let mut total = 0u64;
+    for _ in 0..n {
+        total = total.wrapping_add(black_box(case.parse_and_enumerate()));
+    }
+    println!("{total}");
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(n) = args.iter().position(|a| a == "--loop") {
+        repeat(args.get(n + 1).and_then(|v| v.parse().ok()).unwrap_or(1000));
+        return;
+    }
     if std::env::args().any(|a| a == "--min-ratio") {
         min_ratio();
         return;

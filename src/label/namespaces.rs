@@ -197,7 +197,12 @@ fn cookie_matches(cookie: Option<u64>, label: &Label) -> bool {
 
 /// `nsl_validate_type_guid`: only v1.2 labels carry one.
 fn type_matches(region: &Region, label: &Label) -> bool {
-    match (region.type_guid, label.type_guid) {
+    type_matches_keys(region, label.type_guid)
+}
+
+/// [`type_matches`] of a label's type GUID (`None` for v1.1).
+fn type_matches_keys(region: &Region, type_guid: Option<Guid>) -> bool {
+    match (region.type_guid, type_guid) {
         (Some(want), Some(have)) => want == have,
         _ => true,
     }
@@ -281,15 +286,24 @@ fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     ))
 }
 
-/// The bucket a uuid starts probing at (a multiplicative hash of both halves). The table
-/// is never more than half full, so probes are short for any uuids but deliberately
-/// colliding ones, where they are bounded by the table's length.
-fn bucket(uuid: &[u8; 16]) -> usize {
+/// A multiplicative hash of both halves of a uuid.
+fn uuid_hash(uuid: &[u8; 16]) -> u64 {
     let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = *uuid;
     let lo = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
     let hi = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
-    let h = (lo ^ hi.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (lo ^ hi.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// The bucket of a uuid table a hash starts probing at (its top bits).
+fn bucket_of(h: u64) -> usize {
     usize::try_from(h >> (64 - TABLE_BITS)).unwrap_or(0)
+}
+
+/// The bucket a uuid starts probing at. The tables are never more than half full, so
+/// probes are short for any uuids but deliberately colliding ones, where they are bounded
+/// by the table's length.
+fn bucket(uuid: &[u8; 16]) -> usize {
+    bucket_of(uuid_hash(uuid))
 }
 
 impl Actives {
@@ -717,6 +731,11 @@ impl<'a> LabelArea<'a> {
                 .find_map(|p| self.index_status(p).err().map(|e| (p, e))),
             ..Findings::default()
         };
+        // The common case in one pass; anything it does not decide alone goes to the
+        // general scan below, from the start.
+        if let Some(scan) = self.single_pass(region, findings, out) {
+            return scan;
+        }
         let mut act = Actives {
             slots: [0; MAX_ACTIVE],
             bits: [0; MAX_ACTIVE],
@@ -728,6 +747,116 @@ impl<'a> LabelArea<'a> {
             Some((findings, ordered)) => self.decide(region, findings, &act, ordered, out),
             None => self.namespaces_pairwise(region, findings, out),
         }
+    }
+
+    /// [`LabelArea::namespaces`] in one pass for an area whose active labels each make a
+    /// namespace or are skipped on their own: every uuid once, every label at position 0 of
+    /// one (`nlabel == 1`), the DPA ranges ascending in slot order, and no label that fails the
+    /// region (a cookie 0, a type GUID or range `create_namespace_pmem` refuses, a full
+    /// output). The kernel's rules then reduce to per-label tests: labels outside the DIMM or
+    /// of another cookie are skipped, every other one is a namespace. `None` as soon as
+    /// something else is met (the general scan then decides from the start).
+    fn single_pass(
+        &self,
+        region: &Region,
+        mut findings: Findings,
+        out: &mut [Namespace],
+    ) -> Option<Scan> {
+        if region.isetcookie == Some(0) {
+            return None;
+        }
+        // Uuid table: `(i + 1) | tag << 16` for the first active label `i` of a uuid, with
+        // 16 more bits of its hash as the tag so that most probes compare no uuid bytes.
+        let mut table = [0u32; TABLE_LEN];
+        let mut slots = [0u32; MAX_ACTIVE];
+        let mut n: usize = 0;
+        let mut count: usize = 0;
+        let mut prev_end: Option<u64> = None;
+        for slot in self.used_slots(0) {
+            let l = match self.slot_keys(slot) {
+                Ok(l) => l,
+                Err(SlotError::Checksum { .. }) => {
+                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
+                    continue;
+                }
+                Err(_) => {
+                    findings.slot_mismatch = findings.slot_mismatch.saturating_add(1);
+                    continue;
+                }
+            };
+            // A second label of a uuid: the per-uuid rules decide.
+            let h = uuid_hash(&l.uuid);
+            let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
+            let mut b = bucket_of(h);
+            let mut free = None;
+            for _ in 0..TABLE_LEN {
+                let e = *table.get(b)?;
+                if e == 0 {
+                    free = Some(b);
+                    break;
+                }
+                if e >> 16 == tag {
+                    let other = usize::try_from(e & 0xffff).ok()?.checked_sub(1)?;
+                    let other = self.slot_bytes(*slots.get(other)?).and_then(uuid_of)?;
+                    if other == l.uuid {
+                        return None;
+                    }
+                }
+                b = b.wrapping_add(1) & (TABLE_LEN - 1);
+            }
+            *table.get_mut(free?)? = u32::try_from(n.checked_add(1)?).ok()? | tag << 16;
+            *slots.get_mut(n)? = slot;
+            n = n.checked_add(1)?;
+            if l.flags & NSLABEL_FLAG_UPDATING != 0 {
+                findings.updating = findings.updating.saturating_add(1);
+            }
+            if l.nlabel != 1 || l.position != 0 {
+                return None;
+            }
+            // nd_label_reserve_dpa: ranges ascending in slot order cannot overlap.
+            match request_span(l.dpa, l.rawsize) {
+                Some((start, end)) if prev_end.map_or(true, |p| start > p) => {
+                    prev_end = Some(end);
+                }
+                _ => return None,
+            }
+            if let Some((start, size)) = region.dpa_range {
+                // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
+                let map_end = start.wrapping_add(size).wrapping_sub(1);
+                if l.dpa < start || l.dpa > map_end {
+                    findings.outside_dimm = findings.outside_dimm.saturating_add(1);
+                    continue;
+                }
+            }
+            let cookie = region.isetcookie.map_or(true, |c| c == l.isetcookie);
+            if !cookie && region.altcookie != Some(l.isetcookie) {
+                findings.cookie_mismatch = findings.cookie_mismatch.saturating_add(1);
+                continue;
+            }
+            // has_uuid_at_pos with either cookie: this label alone, at position 0; it
+            // fails (missing label) when the type GUID does not match.
+            if !type_matches_keys(region, l.type_guid) {
+                return None;
+            }
+            if let Some((hw_start, size)) = region.dpa_range {
+                // select_pmem_id computes both ends in u64 and lets them wrap.
+                let hw_end = hw_start.wrapping_add(size);
+                let end = l.dpa.wrapping_add(l.rawsize);
+                let inside =
+                    l.dpa >= hw_start && l.dpa < hw_end && end <= hw_end && end > hw_start;
+                if !inside {
+                    return None;
+                }
+            }
+            let dst = out.get_mut(count)?;
+            self.fill_namespace(self.slot_bytes(slot)?, dst)?;
+            count = count.checked_add(1)?;
+        }
+        Some(Scan {
+            count,
+            failure: None,
+            findings,
+        })
     }
 
     /// First pass of [`LabelArea::namespaces`]: every in-use slot read once (`slot_valid`);
