@@ -11,6 +11,7 @@ use nvdimm_infoblock::btt::arena::{check_info, read_info, Arena, Btt, BttVersion
 use nvdimm_infoblock::btt::check::{backup_candidates, Finding, InfoVerdict, InfoWalk};
 use nvdimm_infoblock::btt::error::Invalid;
 use nvdimm_infoblock::btt::raw::{BttSb, LogLayout, SIGNATURE};
+use nvdimm_infoblock::Signature;
 use serde::Serialize;
 use zerocopy::IntoBytes as _;
 
@@ -56,7 +57,15 @@ pub fn detect(path: &str) -> Option<BttReport> {
     }
     // No signature where a first info block goes: a BTT whose primary's signature is broken
     // is still recognised by a valid backup of its first arena (of the version of the
-    // placement).
+    // placement). Not when a pfn/dax block is at 4096: the namespace was reconfigured (the
+    // pfn/dax block overwrote a BTT 1.1 primary; a stale backup can remain) and the pfn/dax
+    // report follows, as the kernel's probe goes on to nd_pfn_probe/nd_dax_probe.
+    let mut sig = [0u8; 16];
+    if nvdimm_infoblock::io::ReadAt::read_at(&mut image, 4096, &mut sig).is_ok()
+        && [Signature::PFN, Signature::DAX].contains(&Signature(sig))
+    {
+        return None;
+    }
     for v in [BttVersion::V1_1, BttVersion::V2_0] {
         let primary = read_info(&mut image, v.info_offset()).ok()?;
         if find_backup(&mut image, v, &primary).is_some() {

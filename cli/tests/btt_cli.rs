@@ -597,6 +597,23 @@ fn inspect_walks_from_the_backup() {
         assert_eq!(text.matches("  arena ").count(), arenas.len(), "{text}");
         assert!(text.contains("result: unusable"), "{text}");
 
+        // A pfn block written over the primary (a namespace reconfigured to fsdax keeps a
+        // stale BTT backup): the kernel's probe goes on to nd_pfn_probe, and inspect reports
+        // the pfn/dax block, not a BTT.
+        if name == "256M-512" {
+            let mut pfn = primary.clone();
+            pfn[..16].copy_from_slice(b"NVDIMM_PFN_INFO\0");
+            f.write_all_at(&pfn, 4096).unwrap();
+            let o = run(&["inspect", "--json", img.path()]);
+            let v = &json(&o)[0];
+            assert_eq!(v["signature"], "NVDIMM_PFN_INFO", "{v}");
+            assert!(v.get("btt_version").is_none(), "{v}");
+            // Back to the primary with the flipped byte.
+            let mut broken = primary.clone();
+            broken[at - 4096] ^= 0x01;
+            f.write_all_at(&broken, 4096).unwrap();
+        }
+
         // The backup broken too: nothing to walk from, no arena, still exit 1.
         f.write_all_at(&[primary[at - 4096] ^ 0x01], backup + (at as u64 - 4096))
             .unwrap();
