@@ -631,6 +631,33 @@ fn inspect_walks_from_the_backup() {
     }
 }
 
+/// The same for the kernel's BTT 2.0 (info block at byte 0, labelled namespace `epsilon` of
+/// s7-btt2, 64 MiB, parent_uuid its namespace's uuid): its primary's external_nlba byte
+/// flipped, inspect finds the backup on the arena's last page and lists the same arena.
+/// The one arena is the namespace: 64 MiB from byte 0, so alloc_arena's backup is at
+/// 64 MiB - 4096 = 0x3fff000.
+#[test]
+fn inspect_walks_a_btt2_from_the_backup() {
+    let eps = label_namespace(0xc00_0000, 64 << 20, "epsilon-backup");
+    let intact = run(&["inspect", "--json", eps.path()]);
+    assert_eq!(intact.status.code(), Some(0), "{}", stderr(&intact));
+    let intact = json(&intact)[0].clone();
+    assert_eq!(intact["btt_version"], "2.0");
+    let primary = read_bytes(&eps.0, 0, 4096);
+    let f = OpenOptions::new().write(true).open(&eps.0).unwrap();
+    f.write_all_at(&[primary[60] ^ 0x01], 60).unwrap();
+    let o = run(&["inspect", "--json", eps.path()]);
+    assert_eq!(o.status.code(), Some(1));
+    one_line(&o);
+    let v = &json(&o)[0];
+    assert_eq!(v["btt_version"], "2.0");
+    assert_eq!(v["primary_invalid"]["reason"], "checksum_mismatch");
+    assert_eq!(num(&v["primary_invalid"]["backup_offset"]), 0x3ff_f000);
+    assert_eq!(read_bytes(&eps.0, 0x3ff_f000, 4096), primary);
+    assert_eq!(arena_geometry(v), arena_geometry(&intact));
+    assert_eq!(num(&v["arenas"][0]["from_backup"]), 0x3ff_f000);
+}
+
 /// One namespace of the kernel's label image `tests/data/kernel/labels/s7-btt2` (README
 /// there: `epsilon` at DPA 0xc000000 holds a BTT 2.0 at byte 0, `gamma` at DPA 0x6000000 a
 /// BTT 1.1 at byte 4096, both 64 MiB, each with its namespace's uuid as parent_uuid), cut
