@@ -2,10 +2,15 @@
 //!
 //! A pmem namespace is offered to its drivers in one order (`nd_pmem_probe` in
 //! `drivers/nvdimm/pmem.c`): the BTT first, then pfn (fsdax), then dax (devdax); the first
-//! that claims the namespace keeps it, and a namespace nobody claims is used raw. [`probe`]
-//! asks the same questions in the same order, of the bytes a [`ReadAt`] gives:
+//! that claims the namespace keeps it, and a namespace nobody claims is used raw. Before
+//! that, `nvdimm_namespace_common_probe` refuses a namespace smaller than
+//! `ND_MIN_NAMESPACE_SIZE` (`PAGE_SIZE` from Linux 4.15, 4 MiB before:
+//! [`Profile::nd_min_namespace_size`]): no device at all ([`Driver::Pmem`],
+//! [`MinSize::Namespace`]). [`probe`] asks the same questions in the same order, of the bytes
+//! a [`ReadAt`] gives:
 //!
 //! ```text
+//!  0. size  ──── < ND_MIN_NAMESPACE_SIZE → rejected (no device)          nvdimm_namespace_common_probe
 //!  claim class:  none ────────────── btt ── btt2 ──── pfn ──── dax ──── (other)
 //!                 │                   │      │         │        │
 //!  1. BTT   ──── v1.1 at 4096 ─────── v1.1   v2.0 at 0 │        │       nd_btt_probe
@@ -109,9 +114,12 @@ impl Namespace {
     }
 }
 
-/// The drivers in the order the kernel offers them the namespace.
+/// The drivers in the order the kernel offers them the namespace, after `nd_pmem` itself.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Driver {
+    /// `nd_pmem`, the namespace's own driver, before it offers the namespace to the others
+    /// (`nvdimm_namespace_common_probe`).
+    Pmem,
     /// `nd_btt` (sector mode).
     Btt,
     /// `nd_pfn` (fsdax).
@@ -121,10 +129,11 @@ pub enum Driver {
 }
 
 impl Driver {
-    /// `"btt"`, `"pfn"` or `"dax"`.
+    /// `"pmem"`, `"btt"`, `"pfn"` or `"dax"`.
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
+            Self::Pmem => "pmem",
             Self::Btt => "btt",
             Self::Pfn => "pfn",
             Self::Dax => "dax",
@@ -154,14 +163,28 @@ pub enum Why {
     Btt(Invalid),
     /// The pfn/dax validator's reason.
     Pfn(Reason),
-    /// The namespace is too small to hold the info block at all (the kernel's read of it
-    /// fails, `-ENXIO`).
+    /// The namespace is smaller than `min`: what `rule` needs.
     TooSmall {
         /// Namespace size.
         size: u64,
         /// Bytes needed.
         min: u64,
+        /// Which minimum.
+        rule: MinSize,
     },
+}
+
+/// The minimum a [`Why::TooSmall`] namespace falls short of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MinSize {
+    /// `ND_MIN_NAMESPACE_SIZE` ([`Profile::nd_min_namespace_size`]): `nd_pmem_probe` →
+    /// `nvdimm_namespace_common_probe` refuses the namespace (`-ENODEV`); no device, not even
+    /// raw.
+    Namespace,
+    /// The pfn/dax info block at 4096 (8192 bytes): the driver's read of it fails and the
+    /// driver passes.
+    InfoBlock,
 }
 
 impl fmt::Display for Why {
@@ -173,9 +196,20 @@ impl fmt::Display for Why {
             Self::OtherDriver(d) => write!(f, "the info block is {d}'s, not this driver's"),
             Self::Btt(i) => i.fmt(f),
             Self::Pfn(r) => r.fmt(f),
-            Self::TooSmall { size, min } => {
-                write!(f, "namespace of {size} bytes; the info block needs {min}")
-            }
+            Self::TooSmall {
+                size,
+                min,
+                rule: MinSize::InfoBlock,
+            } => write!(f, "namespace of {size} bytes; the info block needs {min}"),
+            Self::TooSmall {
+                size,
+                min,
+                rule: MinSize::Namespace,
+            } => write!(
+                f,
+                "namespace of {size} bytes is under ND_MIN_NAMESPACE_SIZE ({min}): \
+                 nvdimm_namespace_common_probe refuses it (-ENODEV)"
+            ),
         }
     }
 }
@@ -360,6 +394,26 @@ pub fn probe<R: ReadAt + ?Sized>(
             size: ns.size,
         }));
     }
+    // nd_pmem_probe → nvdimm_namespace_common_probe: a namespace under ND_MIN_NAMESPACE_SIZE
+    // is refused (-ENODEV) before force_raw, the claim class or any driver is looked at.
+    let min = profile.nd_min_namespace_size();
+    if ns.size < min {
+        let later = Attempt::Passed(Why::Earlier(Driver::Pmem));
+        return Ok(Probe {
+            verdict: Verdict::Rejected {
+                driver: Driver::Pmem,
+                stage: Stage::Validate,
+                why: Why::TooSmall {
+                    size: ns.size,
+                    min,
+                    rule: MinSize::Namespace,
+                },
+            },
+            btt: later,
+            pfn: later,
+            dax: later,
+        });
+    }
     let btt_why = match probe_btt(reader, ns)? {
         Ok(verdict) => {
             let later = Attempt::Passed(Why::Earlier(Driver::Btt));
@@ -498,6 +552,7 @@ fn probe_pfn_dax<R: ReadAt + ?Sized>(
         let why = Why::TooSmall {
             size: ns.size,
             min: need,
+            rule: MinSize::InfoBlock,
         };
         let pass = |ok| Attempt::Passed(if ok { why } else { not_asked });
         return Ok((pass(pfn_ok), pass(dax_ok), None));

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use nvdimm_infoblock::btt::arena::{Btt, BttVersion, Namespace};
 use nvdimm_infoblock::btt::check::{
-    check, sizes, CheckError, Finding, InfoCopy, Progress, Referrer, Scratch, Summary,
+    backup_candidates, check, sizes, CheckError, Finding, InfoCopy, Progress, Referrer, Scratch,
+    Summary,
 };
 use nvdimm_infoblock::btt::error::Invalid;
 use nvdimm_infoblock::btt::layout::{create, LayoutRequest};
@@ -907,4 +908,35 @@ fn kernel_written_labelled_btts() {
     assert_eq!(w, vec![(InfoCopy::Primary, 0, 67_104_768)]);
     apply(&plan, &mut &mut img[..]).unwrap();
     assert!(img == epsilon);
+}
+
+/// Where a bad primary's backup is looked for, worked out from the kernel's `alloc_arena`
+/// (an arena of min(remaining, ARENA_MAX_SIZE = 512 GiB) bytes, backup on its last page):
+/// * 520 GiB label-less namespace, BTT 1.1: info at 4096, remaining 520 GiB - 4096; arena 0
+///   is 512 GiB, backup at 4096 + 0x80_0000_0000 - 4096 = 0x80_0000_0000 (the kernel's
+///   520G-4096 fixture has it there); a stored info2off equal to 0x7f_ffff_f000 names the
+///   same place, so there is one candidate.
+/// * 17 MiB - 100 bytes of room from 0: rounded down to a page, 17 MiB - 4096, backup at
+///   17 MiB - 8192 = 0x10fe000; a stored info2off of 0x5000 is a second candidate at 0x5000;
+///   one of 0x10ff000 would end at 0x10ff000 + 4096 = 17 MiB, past the room of 17 MiB - 100:
+///   none; one below a page (0x800) overlaps the primary: none.
+#[test]
+fn backup_candidates_follow_alloc_arena() {
+    let gib = 1u64 << 30;
+    assert_eq!(
+        backup_candidates(4096, 520 * gib - 4096, 0x7f_ffff_f000),
+        [Some(0x80_0000_0000), None]
+    );
+    let room = (17 << 20) - 100;
+    assert_eq!(
+        backup_candidates(0, room, 0x5000),
+        [Some(0x10f_e000), Some(0x5000)]
+    );
+    assert_eq!(
+        backup_candidates(0, room, 0x10f_f000),
+        [Some(0x10f_e000), None]
+    );
+    assert_eq!(backup_candidates(0, room, 0x800), [Some(0x10f_e000), None]);
+    // No room for a primary and a backup page.
+    assert_eq!(backup_candidates(0, 4096, 0), [None, None]);
 }

@@ -330,3 +330,93 @@ fn a_btt_the_kernel_attaches_unchecked_is_sector_without_a_size() {
         "{got:?}"
     );
 }
+
+/// `nd_pmem_probe` first calls `nvdimm_namespace_common_probe`, which refuses a namespace
+/// whose capacity is below `ND_MIN_NAMESPACE_SIZE` (`-ENODEV`): no driver is asked, not even
+/// raw, and `force_raw` does not matter. The constant is `PAGE_SIZE` in Linux 6.x
+/// (`include/linux/ndctl.h`: `ND_MIN_NAMESPACE_SIZE = PAGE_SIZE`) and was `0x00400000` in
+/// `include/uapi/linux/ndctl.h` until commit f2ba5a5baecf ("make min namespace size 4K",
+/// Linux 4.15; the LCOW kernels still patched 4.14 for it). So:
+/// * 6.x x86_64: PAGE_SIZE = 4096: 4095 bytes are refused; 4096 bytes pass it, and are
+///   raw (the pfn/dax block at 4096 needs 4096 + 4096 = 8192 bytes; the BTT 16 MiB).
+/// * 6.x with 64 KiB pages (ppc64, arm64-64k): 65536 - 4096 = 61440 bytes are refused.
+/// * 4.14 (4.7 era): 0x400000 = 4 MiB: 4 MiB - 4096 = 4190208 bytes are refused, 4 MiB is raw;
+///   4.15: 4096 bytes are raw.
+#[test]
+fn namespaces_under_nd_min_namespace_size_are_refused_before_any_driver() {
+    use nvdimm_infoblock::pfn::profile::{Era, Platform};
+    use nvdimm_infoblock::pfn::validate::Stage;
+    use nvdimm_infoblock::probe::MinSize;
+
+    let refused = |size: u64, profile: &Profile, min: u64| {
+        let zeros = vec![0u8; size as usize];
+        for force_raw in [false, true] {
+            let mut ns = Namespace::labelless(NS_START, size);
+            ns.force_raw = force_raw;
+            let got = probe(&mut &zeros[..], &ns, profile).unwrap();
+            assert_eq!(
+                got.verdict,
+                Verdict::Rejected {
+                    driver: Driver::Pmem,
+                    stage: Stage::Validate,
+                    why: Why::TooSmall {
+                        size,
+                        min,
+                        rule: MinSize::Namespace
+                    },
+                },
+                "{size} under {}",
+                profile.name()
+            );
+            assert_eq!(got.verdict.name(), "rejected");
+            assert_eq!(got.verdict.dev_size(), None);
+            for a in [got.btt, got.pfn, got.dax] {
+                assert_eq!(a, Attempt::Passed(Why::Earlier(Driver::Pmem)));
+            }
+        }
+    };
+    let raw = |size: u64, profile: &Profile| {
+        let zeros = vec![0u8; size as usize];
+        let ns = Namespace::labelless(NS_START, size);
+        let got = probe(&mut &zeros[..], &ns, profile).unwrap();
+        assert_eq!(
+            got.verdict,
+            Verdict::Raw { size },
+            "{size} under {}",
+            profile.name()
+        );
+    };
+
+    let newest = Profile::NEWEST_X86_64;
+    refused(4095, &newest, 4096);
+    refused(1, &newest, 4096);
+    raw(4096, &newest);
+    // 4096 bytes pass nd_pmem's check; the pfn driver cannot read its block at 4096.
+    let got = probe(
+        &mut &[0u8; 4096][..],
+        &Namespace::labelless(NS_START, 4096),
+        &newest,
+    )
+    .unwrap();
+    assert_eq!(
+        got.pfn,
+        Attempt::Passed(Why::TooSmall {
+            size: 4096,
+            min: 8192,
+            rule: MinSize::InfoBlock
+        })
+    );
+
+    let ppc = Profile::new(Era::V6_5, Platform::PPC64_HASH);
+    refused(61_440, &ppc, 65_536);
+    raw(65_536, &ppc);
+    let arm = Profile::new(Era::V6_1, Platform::ARM64_64K);
+    refused(61_440, &arm, 65_536);
+
+    let old = Profile::x86_64_for_release("4.14").unwrap();
+    refused(4_190_208, &old, 0x40_0000);
+    raw(0x40_0000, &old);
+    let v415 = Profile::x86_64_for_release("4.15").unwrap();
+    refused(4095, &v415, 4096);
+    raw(4096, &v415);
+}

@@ -167,9 +167,13 @@ struct AddArgs {
     /// Its start on the DIMM (default: the lowest free range that fits, aligned to --align).
     #[arg(long, value_name = "D", value_parser = parse_size)]
     dpa: Option<u64>,
-    /// Alignment of the chosen start: the region's align (sysfs regionN/align). Default as
-    /// the kernel's default_align: 16M, or 4K for a DIMM under 16 MiB.
-    #[arg(long, value_name = "A", value_parser = parse_size)]
+    /// The region's alignment (sysfs regionN/align): --size must be a multiple of it (the
+    /// kernel's __size_store refuses other sizes, -EINVAL) and a chosen start is aligned to
+    /// it. A power of two, at least 4K. Default: the kernel's default_align for a one-DIMM
+    /// pmem region (labels add writes non-interleaved labels): 16M, or 4K when the DIMM's
+    /// capacity (--dimm-size, --tail) is under 16 MiB. --align 4K accepts any size on the
+    /// 4 KiB grid.
+    #[arg(long, value_name = "A", value_parser = parse_align)]
     align: Option<u64>,
     /// The claim class (v1.2 labels only).
     #[arg(long, value_name = "CLASS", value_enum, default_value_t)]
@@ -1028,6 +1032,28 @@ fn parse_for<'a>(cmd: &str, f: &'a AreaFile) -> Result<LabelArea<'a>, Failure> {
 /// The lowest start, aligned to `align`, of a free range of `size` bytes beside the active
 /// labels' ranges (and inside `limit` when known), as the kernel's allocator picks the first
 /// free space of a region.
+/// region_devs.c `default_align` (Linux 5.18+) for a pmem region of one DIMM:
+/// `MEMREMAP_COMPAT_ALIGN_MAX` (16 MiB), or `PAGE_SIZE` when the region is smaller than that
+/// (the DIMM's capacity, when known); with one mapping, 16 MiB divides evenly and is not
+/// multiplied by the interleave ways.
+fn default_align(dimm_capacity: Option<u64>) -> u64 {
+    match dimm_capacity {
+        Some(l) if l < 16 << 20 => 4096,
+        _ => 16 << 20,
+    }
+}
+
+/// `--align`: as the kernel's `align_store` accepts it for one mapping, a power of two of at
+/// least a page (4 KiB).
+fn parse_align(text: &str) -> Result<u64, String> {
+    let n = parse_size(text)?;
+    if n.is_power_of_two() && n >= 4096 {
+        Ok(n)
+    } else {
+        Err("must be a power of two of at least 4K".to_owned())
+    }
+}
+
 fn first_fit(area: &LabelArea<'_>, size: u64, align: u64, limit: Option<u64>) -> Option<u64> {
     let mut used: Vec<(u64, u64)> = area
         .active_labels()
@@ -1096,19 +1122,27 @@ fn add(args: &AddArgs) -> Result<(), Failure> {
         }
     };
     let limit = f.dpa_range(t).map(|(_, s)| s);
-    // region_devs.c default_align: MEMREMAP_COMPAT_ALIGN_MAX (16 MiB), PAGE_SIZE for a region
-    // under 16 MiB (one DIMM: the region is the DIMM's range).
-    let align = args.align.unwrap_or(match limit {
-        Some(l) if l < 16 << 20 => 4096,
-        _ => 16 << 20,
-    });
-    // namespace_devs.c __size_store accepts only multiples of the region's alignment, which is
-    // at least a page: a size or a DPA off the 4 KiB grid is one the kernel never writes.
-    if args.size % 4096 != 0 || args.dpa.is_some_and(|d| d % 4096 != 0) {
-        return Err(Failure::negative(format!(
-            "labels add: {}: size {:#x} and dpa must be multiples of 4 KiB (the kernel's sizes \
-             are multiples of the region's alignment)",
-            f.path, args.size
+    let align = args.align.unwrap_or_else(|| default_align(limit));
+    // namespace_devs.c __size_store (v5.7+): a size that is not a multiple of the region's
+    // align is refused (-EINVAL, "%llu is not %ldK aligned"). The align is a power of two of
+    // at least a page, so a size off the 4 KiB grid is refused here too.
+    if args.size % align != 0 {
+        let which = if args.align.is_some() {
+            "--align"
+        } else {
+            "the kernel's default for a one-DIMM region; --align gives the region's"
+        };
+        return Err(Failure::usage(format!(
+            "labels add: --size {:#x} is not a multiple of the region's alignment {align:#x} \
+             ({which}): the kernel's __size_store refuses it (-EINVAL)",
+            args.size
+        )));
+    }
+    // The kernel only allocates DPAs on its alignment grid (space_valid), at least a page.
+    if let Some(d) = args.dpa.filter(|d| d % 4096 != 0) {
+        return Err(Failure::usage(format!(
+            "labels add: --dpa {d:#x} is not a multiple of 4 KiB (the kernel allocates DPAs on \
+             the region's alignment, at least a page)"
         )));
     }
     let (dpa, chosen) = match args.dpa {

@@ -504,6 +504,160 @@ fn inspect_walks_the_arenas() {
     assert!(one_line(&o).contains("checksum"), "{}", stderr(&o));
 }
 
+/// The arenas of `inspect --json` without the two keys that say which copy of the info
+/// block was read (`info2_equal`, `from_backup`): the geometry.
+fn arena_geometry(v: &Value) -> Vec<Value> {
+    v["arenas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let mut a = a.clone();
+            let o = a.as_object_mut().unwrap();
+            o.remove("info2_equal");
+            o.remove("from_backup");
+            a
+        })
+        .collect()
+}
+
+/// `inspect` of a BTT whose first primary info block is bad (a byte of its checksum, of its
+/// signature, of its parent_uuid flipped) still lists every arena, from the first arena's
+/// backup: the same arenas as on the kernel's intact image, arena 0 marked as read from the
+/// backup, and the BTT still unusable (exit 1, one line: the kernel ignores a BTT whose first
+/// info block fails nd_btt_arena_is_valid). Where the backup is, is the kernel's fact: for
+/// 520G-4096 the README gives arena 0's nextoff 0x8000000000 (512 GiB), and alloc_arena puts
+/// the backup on the arena's last page: 4096 (info offset) + 0x8000000000 - 4096 =
+/// 0x8000000000; the kernel wrote the same 4096 bytes there as at 4096 (btt_info_write).
+#[test]
+fn inspect_walks_from_the_backup() {
+    for (name, at) in [
+        // Block bytes (struct btt_sb): 0 signature, 32 parent_uuid, 60 external_nlba; a
+        // changed field breaks the stored checksum.
+        ("520G-4096", 4096 + 60),
+        ("256M-512", 4096),
+        ("256M-4096-k612", 4096 + 32),
+    ] {
+        let img = unpack(name);
+        let intact = run(&["inspect", "--json", img.path()]);
+        assert_eq!(intact.status.code(), Some(0), "{name}");
+        let intact = json(&intact)[0].clone();
+        assert_eq!(intact["primary_invalid"], Value::Null, "{name}");
+        let primary = read_bytes(&img.0, 4096, 4096);
+
+        let f = OpenOptions::new().write(true).open(&img.0).unwrap();
+        f.write_all_at(&[primary[at - 4096] ^ 0x01], at as u64)
+            .unwrap();
+
+        let o = run(&["inspect", "--json", img.path()]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        one_line(&o);
+        let v = &json(&o)[0];
+        assert_eq!(v["btt_version"], "1.1", "{name}");
+        assert_eq!(v["usable"], false, "{name}");
+        let p = &v["primary_invalid"];
+        let expected_reason = if at == 4096 {
+            "bad_signature"
+        } else {
+            "checksum_mismatch"
+        };
+        assert_eq!(p["reason"], expected_reason, "{name}");
+        let backup = num(&p["backup_offset"]);
+        assert_eq!(read_bytes(&img.0, backup, 4096), primary, "{name}");
+        assert_eq!(p["backup_info"], intact["info"], "{name}");
+        if name == BIG {
+            assert_eq!(backup, 0x80_0000_0000);
+        }
+        assert_eq!(arena_geometry(v), arena_geometry(&intact), "{name}");
+        let arenas = v["arenas"].as_array().unwrap();
+        let nlba: u64 = arenas.iter().map(|a| num(&a["external_nlba"])).sum();
+        assert_eq!(nlba, num(&meta(name)["guest"]["nlba"]), "{name}");
+        assert_eq!(num(&arenas[0]["from_backup"]), backup, "{name}");
+        assert_eq!(arenas[0]["info2_equal"], false, "{name}");
+        for a in &arenas[1..] {
+            assert_eq!(
+                a["from_backup"],
+                Value::Null,
+                "{name}: its own primary is intact"
+            );
+            assert_eq!(a["info2_equal"], true, "{name}");
+        }
+
+        let o = run(&["inspect", img.path()]);
+        assert_eq!(o.status.code(), Some(1));
+        let text = stdout(&o);
+        assert!(
+            text.contains(&format!("primary info block INVALID: {expected_reason}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("arena 0 (FROM THE BACKUP at {backup:#x}")),
+            "{text}"
+        );
+        assert_eq!(text.matches("  arena ").count(), arenas.len(), "{text}");
+        assert!(text.contains("result: unusable"), "{text}");
+
+        // A pfn block written over the primary (a namespace reconfigured to fsdax keeps a
+        // stale BTT backup): the kernel's probe goes on to nd_pfn_probe, and inspect reports
+        // the pfn/dax block, not a BTT.
+        if name == "256M-512" {
+            let mut pfn = primary.clone();
+            pfn[..16].copy_from_slice(b"NVDIMM_PFN_INFO\0");
+            f.write_all_at(&pfn, 4096).unwrap();
+            let o = run(&["inspect", "--json", img.path()]);
+            let v = &json(&o)[0];
+            assert_eq!(v["signature"], "NVDIMM_PFN_INFO", "{v}");
+            assert!(v.get("btt_version").is_none(), "{v}");
+            // Back to the primary with the flipped byte.
+            let mut broken = primary.clone();
+            broken[at - 4096] ^= 0x01;
+            f.write_all_at(&broken, 4096).unwrap();
+        }
+
+        // The backup broken too: nothing to walk from, no arena, still exit 1.
+        f.write_all_at(&[primary[at - 4096] ^ 0x01], backup + (at as u64 - 4096))
+            .unwrap();
+        let o = run(&["inspect", "--json", img.path()]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        one_line(&o);
+        let v = &json(&o)[0];
+        if at == 4096 {
+            // Neither copy has the signature: not recognised as a BTT at all.
+            assert!(v.get("btt_version").is_none(), "{name}: {v}");
+        } else {
+            assert_eq!(v["primary_invalid"]["backup_offset"], Value::Null, "{name}");
+            assert_eq!(v["arenas"].as_array().unwrap().len(), 0, "{name}");
+        }
+    }
+}
+
+/// The same for the kernel's BTT 2.0 (info block at byte 0, labelled namespace `epsilon` of
+/// s7-btt2, 64 MiB, parent_uuid its namespace's uuid): its primary's external_nlba byte
+/// flipped, inspect finds the backup on the arena's last page and lists the same arena.
+/// The one arena is the namespace: 64 MiB from byte 0, so alloc_arena's backup is at
+/// 64 MiB - 4096 = 0x3fff000.
+#[test]
+fn inspect_walks_a_btt2_from_the_backup() {
+    let eps = label_namespace(0xc00_0000, 64 << 20, "epsilon-backup");
+    let intact = run(&["inspect", "--json", eps.path()]);
+    assert_eq!(intact.status.code(), Some(0), "{}", stderr(&intact));
+    let intact = json(&intact)[0].clone();
+    assert_eq!(intact["btt_version"], "2.0");
+    let primary = read_bytes(&eps.0, 0, 4096);
+    let f = OpenOptions::new().write(true).open(&eps.0).unwrap();
+    f.write_all_at(&[primary[60] ^ 0x01], 60).unwrap();
+    let o = run(&["inspect", "--json", eps.path()]);
+    assert_eq!(o.status.code(), Some(1));
+    one_line(&o);
+    let v = &json(&o)[0];
+    assert_eq!(v["btt_version"], "2.0");
+    assert_eq!(v["primary_invalid"]["reason"], "checksum_mismatch");
+    assert_eq!(num(&v["primary_invalid"]["backup_offset"]), 0x3ff_f000);
+    assert_eq!(read_bytes(&eps.0, 0x3ff_f000, 4096), primary);
+    assert_eq!(arena_geometry(v), arena_geometry(&intact));
+    assert_eq!(num(&v["arenas"][0]["from_backup"]), 0x3ff_f000);
+}
+
 /// One namespace of the kernel's label image `tests/data/kernel/labels/s7-btt2` (README
 /// there: `epsilon` at DPA 0xc000000 holds a BTT 2.0 at byte 0, `gamma` at DPA 0x6000000 a
 /// BTT 1.1 at byte 4096, both 64 MiB, each with its namespace's uuid as parent_uuid), cut

@@ -687,7 +687,8 @@ fn add_then_list_shows_it_where_the_kernel_put_it() {
     assert_eq!(label["isetcookie"], 0x00ba_9012_0012_b4dcu64);
 
     // --align: alpha 0..96 MiB, gamma 96..160 MiB, delta 0xa000000 = 160 MiB ..192 MiB; the
-    // lowest start aligned to 256 MiB past them is ALIGN(192 MiB, 256 MiB) = 256 MiB.
+    // lowest start aligned to 256 MiB past them is ALIGN(192 MiB, 256 MiB) = 256 MiB (the
+    // size a multiple of the align, as __size_store wants it).
     let eps = "55555555-6666-4777-8888-999999999999";
     let o = ok(&[
         "labels",
@@ -696,7 +697,7 @@ fn add_then_list_shows_it_where_the_kernel_put_it() {
         "--uuid",
         eps,
         "--size",
-        "16M",
+        "256M",
         "--align",
         "256M",
         "--dry-run",
@@ -856,6 +857,11 @@ fn tail_of_an_image() {
         ok(&a);
         let mut b = vec!["labels", cmd, dump.path()];
         b.extend_from_slice(extra);
+        if cmd == "add" {
+            // The tail's DIMM (4 MiB - 128 KiB) is under 16 MiB: the kernel's default align is
+            // a page there; a bare dump has no DIMM size, so it is given.
+            b.extend_from_slice(&["--align", "4K"]);
+        }
         ok(&b);
         let now = std::fs::read(&img.0).unwrap();
         assert_eq!(now.len(), size, "{cmd}");
@@ -1041,18 +1047,20 @@ fn help() {
     }
 }
 
-/// The kernel writes only sizes that are multiples of the region's alignment (at least a
-/// page; namespace_devs.c `__size_store`), so `add` refuses a size or a DPA off the 4 KiB grid
-/// (exit 1, one line) and leaves the area as it was.
+/// The kernel writes only sizes that are multiples of the region's alignment, which is a
+/// power of two of at least a page (namespace_devs.c `__size_store`: `val % nd_region->align`
+/// → -EINVAL), and allocates DPAs on that grid: `add` refuses a size off the alignment (here
+/// `--align 4K`, the smallest) or a DPA off the 4 KiB grid as a bad value (exit 2, one line)
+/// and leaves the area as it was.
 #[test]
 fn add_refuses_sizes_the_kernel_never_writes() {
     let tmp = TempFile::new("labels-grid.lsa", &[0u8; 128 << 10]);
     ok(&["labels", "init", tmp.path()]);
     let before = std::fs::read(&tmp.0).unwrap();
-    for extra in [
-        &["--size", "1"][..],
-        &["--size", "0x1001"],
-        &["--size", "16M", "--dpa", "0x123"],
+    for (extra, says) in [
+        (&["--size", "1", "--align", "4K"][..], "alignment 0x1000"),
+        (&["--size", "0x1001", "--align", "4K"], "alignment 0x1000"),
+        (&["--size", "16M", "--dpa", "0x123"], "4 KiB"),
     ] {
         let mut args = vec![
             "labels",
@@ -1064,11 +1072,65 @@ fn add_refuses_sizes_the_kernel_never_writes() {
             COOKIE,
         ];
         args.extend_from_slice(extra);
-        let err = fails(&args, 1);
-        assert!(err.contains("4 KiB"), "{err}");
+        let err = fails(&args, 2);
+        assert!(err.contains(says), "{err}");
         assert!(
             std::fs::read(&tmp.0).unwrap() == before,
             "{extra:?} changed the area"
         );
+    }
+}
+
+/// The region's alignment. Linux 6.x region_devs.c `default_align`: MEMREMAP_COMPAT_ALIGN_MAX
+/// = SZ_16M for a pmem region, PAGE_SIZE when the region is under 16 MiB, and multiplied by
+/// the number of mappings only when 16 MiB is not a multiple of it (one DIMM: 16 MiB % 1 = 0,
+/// so 16 MiB). The kernel rig's README records the region align of 16 MiB. So with no
+/// `--align` and no DIMM size: 0x1001000 (16 MiB + 4 KiB, on the page grid) is refused by
+/// `__size_store` (0x1001000 % 0x1000000 = 0x1000), 0x2000000 (32 MiB = 2 x 16 MiB) is
+/// accepted; `--align 4K` accepts 0x1001000 (= 4097 x 4 KiB) as before `--align` checked
+/// sizes; an align that is not a power of two of at least 4 KiB is a bad value
+/// (`align_store` refuses it too).
+#[test]
+fn add_checks_the_size_against_the_region_alignment() {
+    let tmp = TempFile::new("labels-align.lsa", &[0u8; 128 << 10]);
+    ok(&["labels", "init", tmp.path()]);
+    let before = std::fs::read(&tmp.0).unwrap();
+    let base = [
+        "labels",
+        "add",
+        tmp.path(),
+        "--uuid",
+        GAMMA,
+        "--isetcookie",
+        COOKIE,
+        "--json",
+    ];
+    let with = |extra: &[&'static str]| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        a
+    };
+    let err = fails(&with(&["--size", "0x1001000"]), 2);
+    assert!(err.contains("--size 0x1001000"), "{err}");
+    assert!(err.contains("alignment 0x1000000"), "{err}");
+    assert!(std::fs::read(&tmp.0).unwrap() == before);
+    for bad in ["0", "3K", "6K", "2K"] {
+        fails(&with(&["--size", "16M", "--align", bad]), 2);
+    }
+    assert!(std::fs::read(&tmp.0).unwrap() == before);
+
+    let o = ok(&with(&["--size", "32M", "--dry-run"]));
+    assert_eq!(json(&o)["namespace"]["size"], 0x200_0000);
+    let o = ok(&with(&["--size", "0x1001000", "--align", "4K"]));
+    let v = json(&o);
+    assert_eq!(v["namespace"]["size"], 0x100_1000);
+    assert_eq!(v["namespace"]["dpa"], 0);
+
+    let o = ok(&["labels", "add", "--help"]);
+    let help = stdout(&o);
+    let at = help.find("--align").unwrap();
+    let text = &help[at..];
+    for needle in ["power of two", "16M", "4K", "__size_store"] {
+        assert!(text.contains(needle), "{needle}: {help}");
     }
 }

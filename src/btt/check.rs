@@ -693,10 +693,12 @@ fn read_sb<R: ReadAt + ?Sized>(ns: &mut R, offset: u64) -> Result<BttSb, CheckEr
 
 /// What the walk decided about one arena's pair of info blocks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum InfoVerdict {
+#[non_exhaustive]
+pub enum InfoVerdict {
     /// Both valid and identical.
     Good,
-    /// The primary is bad; the valid backup at this offset is the arena's info block.
+    /// The primary is bad; the valid backup at this offset is the arena's info block (the
+    /// arena was read from it).
     RestorePrimary {
         /// Namespace offset of the valid backup.
         from: u64,
@@ -706,16 +708,51 @@ pub(crate) enum InfoVerdict {
 }
 
 /// One arena found by [`InfoWalk`].
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Found {
-    pub(crate) arena: Arena,
-    pub(crate) verdict: InfoVerdict,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Found {
+    /// The arena, read from the info block the verdict names (the primary unless
+    /// [`InfoVerdict::RestorePrimary`]).
+    pub arena: Arena,
+    /// What the walk decided about the arena's two info blocks.
+    pub verdict: InfoVerdict,
+}
+
+/// Namespace offsets where the backup info block of the arena whose primary is at `infooff`
+/// is looked for when that primary is bad, in this order: where the kernel puts it
+/// (`alloc_arena`: the last whole 4096-byte page of an arena of `min(remaining, 512 GiB)`
+/// bytes) and where the bad primary's stored `info2off` points (`stored_info2off`, relative
+/// to `infooff`). `remaining` is the namespace's room from `infooff` on (for the first
+/// arena, [`Namespace::check_size`]). A candidate must lie past the primary and end inside
+/// `remaining`; the second is `None` when it is the first again or out of range, the first
+/// when out of range. A candidate is only a place to look: the block found there counts when
+/// it is valid and its own `info2off` points back at it (what [`InfoWalk`] checks).
+#[must_use]
+pub fn backup_candidates(infooff: u64, remaining: u64, stored_info2off: u64) -> [Option<u64>; 2] {
+    let page = BTT_PG_SIZE;
+    let size = remaining.min(ARENA_MAX_SIZE);
+    let geometric = size.saturating_sub(size % page).checked_sub(page);
+    let place = |rel: Option<u64>| {
+        let rel = rel?;
+        let end = rel.checked_add(page)?;
+        if rel < page || end > remaining {
+            return None;
+        }
+        infooff.checked_add(rel)
+    };
+    let first = place(geometric);
+    let second = place(Some(stored_info2off)).filter(|&off| Some(off) != first);
+    [first, second]
 }
 
 /// The kernel's arena walk (`discover_arenas`), falling back to the backup info block
-/// (ndctl's `btt_discover_arenas`) and reporting what it sees.
+/// (ndctl's `btt_discover_arenas`) and reporting what it sees. [`check`], [`sizes`] and
+/// [`crate::btt::repair::plan_repair`] walk with it; a reader that wants every arena of a
+/// BTT whose first primary is bad (`infoblock inspect`) can too.
+///
+/// Each block is checked as `nd_btt_arena_is_valid` checks it against the namespace's uuid
+/// ([`Namespace::uuid`]) and, in the first arena, against the version of its placement.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct InfoWalk {
+pub struct InfoWalk {
     namespace: Namespace,
     cur_off: u64,
     remaining: u64,
@@ -747,7 +784,10 @@ fn first_difference(a: &BttSb, b: &BttSb) -> Option<u32> {
 }
 
 impl InfoWalk {
-    pub(crate) fn new<F: FnMut(Finding)>(namespace: &Namespace, report: &mut F) -> Self {
+    /// A walk from the first arena of `namespace`; `report` hears
+    /// [`Finding::Invalid`] when the namespace is too small for a BTT (the walk then finds
+    /// nothing).
+    pub fn new<F: FnMut(Finding)>(namespace: &Namespace, report: &mut F) -> Self {
         let (remaining, done) = match namespace.check_size() {
             Ok(raw) => (raw, false),
             Err(inv) => {
@@ -788,8 +828,13 @@ impl InfoWalk {
     }
 
     /// The next arena, or `None` at the end of the chain (or when it cannot be followed; a
-    /// finding says why).
-    pub(crate) fn next<R: ReadAt + ?Sized, F: FnMut(Finding)>(
+    /// finding says why). `report` hears each bad or differing info block
+    /// ([`Finding::InfoInvalid`], [`Finding::InfoMismatch`]) before the arena is returned,
+    /// and why the walk stops ([`Finding::InfoUnrecoverable`], [`Finding::Invalid`]).
+    ///
+    /// # Errors
+    /// [`CheckError::Io`] when a read fails.
+    pub fn next<R: ReadAt + ?Sized, F: FnMut(Finding)>(
         &mut self,
         ns: &mut R,
         report: &mut F,
@@ -857,30 +902,11 @@ impl InfoWalk {
                     offset: infooff,
                     reason,
                 });
-                // alloc_arena: an arena of min(remaining, ARENA_MAX_SIZE) bytes has its backup
-                // on its last whole page.
-                let size = self.remaining.min(ARENA_MAX_SIZE);
-                let geometric = size.saturating_sub(size % page).checked_sub(page);
-                let stored = primary.info2off.get();
-                let mut first_candidate = None;
+                let candidates = backup_candidates(infooff, self.remaining, primary.info2off.get());
+                let first_candidate = candidates[0].or(candidates[1]);
                 let mut chosen = None;
-                for rel in [geometric, Some(stored)].into_iter().flatten() {
-                    // The backup must lie past the primary and inside the arena's room.
-                    if rel < page
-                        || rel
-                            .checked_add(page)
-                            .map_or(true, |end| end > self.remaining)
-                    {
-                        continue;
-                    }
-                    let Some(off) = infooff.checked_add(rel) else {
-                        continue;
-                    };
-                    if first_candidate.is_none() {
-                        first_candidate = Some(off);
-                    } else if first_candidate == Some(off) {
-                        continue;
-                    }
+                for off in candidates.into_iter().flatten() {
+                    let rel = off.saturating_sub(infooff);
                     let backup = read_sb(ns, off)?;
                     // A candidate must be valid and say it is where it was found.
                     if self.valid(&backup).is_err() || backup.info2off.get() != rel {

@@ -290,7 +290,7 @@ pub struct Layout {
     /// The 2019 v1.3 reading: `dataoff` relative to the raw `ns_start`.
     pub v2019: DataoffReading,
     /// The namespace is smaller than the kernel lets one create a pfn/dax device on
-    /// (`ND_MIN_NAMESPACE_SIZE`, 16 MiB). The kernel still reads such a block (ndctl and
+    /// (claim.c's 16 MiB, `nd_namespace_store`). The kernel still reads such a block (ndctl and
     /// image builders write them).
     pub below_claim_minimum: bool,
 }

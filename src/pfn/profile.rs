@@ -491,9 +491,15 @@ pub struct Profile {
 pub const SUBSECTION_SIZE: u64 = 2 * MIB;
 /// The info-block reserve before rounding to the page size (`SZ_8K`).
 pub const INFO_BLOCK_RESERVE: u64 = 8 * KIB;
-/// Smallest namespace pfn/dax/btt can claim (`ND_MIN_NAMESPACE_SIZE`, 16 MiB) in current
-/// kernels (claim.c).
+/// Smallest namespace pfn/dax/btt can claim in current kernels: claim.c's `SZ_16M`
+/// (`nd_namespace_store`). Not `ND_MIN_NAMESPACE_SIZE`, the smallest namespace the kernel
+/// probes at all ([`Profile::nd_min_namespace_size`]).
 pub const MIN_NAMESPACE_SIZE: u64 = 16 * MIB;
+/// `ND_MIN_NAMESPACE_SIZE` before Linux 4.15: `0x00400000` (4 MiB) in
+/// `include/uapi/linux/ndctl.h`. Commit f2ba5a5baecf ("make min namespace size 4K", Linux
+/// 4.15; 4.14 still needed it as a patch) made it `PAGE_SIZE`, now in
+/// `include/linux/ndctl.h`.
+pub const ND_MIN_NAMESPACE_SIZE_4MIB: u64 = 4 * MIB;
 
 impl Profile {
     /// `era` on `platform`.
@@ -535,7 +541,7 @@ impl Profile {
     }
 
     /// The smallest namespace a kernel of this profile creates a pfn/dax device on: one
-    /// memory section in 4.3 (`ND_PFN_ALIGN`), else `ND_MIN_NAMESPACE_SIZE` (16 MiB).
+    /// memory section in 4.3 (`ND_PFN_ALIGN`), else claim.c's 16 MiB ([`MIN_NAMESPACE_SIZE`]).
     #[must_use]
     pub const fn min_namespace_size(&self) -> u64 {
         if self.rules.requires_section_aligned_start
@@ -544,6 +550,19 @@ impl Profile {
             self.platform.section_size
         } else {
             MIN_NAMESPACE_SIZE
+        }
+    }
+
+    /// `ND_MIN_NAMESPACE_SIZE`: `nvdimm_namespace_common_probe` refuses a smaller namespace
+    /// (`-ENODEV`) before any driver, raw included, sees it. `PAGE_SIZE` from Linux 4.15
+    /// (4096 on x86_64, 65536 with 64 KiB pages), 4 MiB before
+    /// ([`ND_MIN_NAMESPACE_SIZE_4MIB`]).
+    #[must_use]
+    pub const fn nd_min_namespace_size(&self) -> u64 {
+        if self.era.is_at_least(Era::V4_15) {
+            self.platform.page_size
+        } else {
+            ND_MIN_NAMESPACE_SIZE_4MIB
         }
     }
 
