@@ -279,6 +279,38 @@ fn uuid_of(bytes: &[u8]) -> Option<[u8; 16]> {
     <[u8; 16]>::try_from(bytes.get(..16)?).ok()
 }
 
+/// A little-endian u16 of a label at a fixed offset (0 past its end).
+#[inline(always)]
+fn le16<const L: usize>(b: &[u8; L], at: usize) -> u16 {
+    b.get(at..at.saturating_add(2))
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u16::from_le_bytes)
+}
+
+/// A little-endian u32 of a label at a fixed offset (0 past its end).
+#[inline(always)]
+fn le32<const L: usize>(b: &[u8; L], at: usize) -> u32 {
+    b.get(at..at.saturating_add(4))
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u32::from_le_bytes)
+}
+
+/// A little-endian u64 of a label at a fixed offset (0 past its end).
+#[inline(always)]
+fn le64<const L: usize>(b: &[u8; L], at: usize) -> u64 {
+    b.get(at..at.saturating_add(8))
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Sixteen bytes of a label at a fixed offset (zeros past its end).
+#[inline(always)]
+fn bytes16<const L: usize>(b: &[u8; L], at: usize) -> [u8; 16] {
+    b.get(at..at.saturating_add(16))
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; 16])
+}
+
 /// A little-endian u64 of `bytes` at `at`.
 fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(
@@ -759,98 +791,147 @@ impl<'a> LabelArea<'a> {
     fn single_pass(
         &self,
         region: &Region,
-        mut findings: Findings,
+        findings: Findings,
         out: &mut [Namespace],
     ) -> Option<Scan> {
         if region.isetcookie == Some(0) {
             return None;
         }
-        // Uuid table: `(i + 1) | tag << 16` for the first active label `i` of a uuid, with
-        // 16 more bits of its hash as the tag so that most probes compare no uuid bytes.
+        match self.version() {
+            LabelVersion::V1_1 => self.single_pass_sized::<128>(region, findings, out),
+            LabelVersion::V1_2 => self.single_pass_sized::<256>(region, findings, out),
+        }
+    }
+
+    /// [`LabelArea::single_pass`] for labels of `L` bytes: the free bitmap read 64 slots at a
+    /// time, each in-use label taken as a `[u8; L]` so that its fields are read at fixed
+    /// offsets.
+    fn single_pass_sized<const L: usize>(
+        &self,
+        region: &Region,
+        mut findings: Findings,
+        out: &mut [Namespace],
+    ) -> Option<Scan> {
+        use crate::label::raw::label_offset as at;
+        let nslot = self.current_info().nslot;
+        let index = self.index_bytes(self.current());
+        let free = index.get(crate::label::raw::index_offset::FREE..)?;
+        let labeloff = usize::try_from(self.geometry().labeloff()).ok()?;
+        let labels = self.bytes().get(labeloff..).unwrap_or(&[]);
+        // Uuid table: `(slot + 1) | tag << 16` for the label of each uuid met, with 16 more
+        // bits of its hash as the tag so that most probes compare no uuid bytes. At most
+        // MAX_ACTIVE entries: never more than half full.
         let mut table = [0u32; TABLE_LEN];
-        let mut slots = [0u32; MAX_ACTIVE];
         let mut n: usize = 0;
         let mut count: usize = 0;
         let mut prev_end: Option<u64> = None;
-        for slot in self.used_slots(0) {
-            let l = match self.slot_keys(slot) {
-                Ok(l) => l,
-                Err(SlotError::Checksum { .. }) => {
-                    findings.bad_checksum = findings.bad_checksum.saturating_add(1);
-                    continue;
-                }
-                Err(_) => {
+        for (word, base) in free.chunks(8).zip((0u32..).step_by(64)) {
+            if base >= nslot {
+                break;
+            }
+            // In use: bit clear. Bytes past the bitmap and slots from nslot on read as free.
+            let mut bytes = [0xffu8; 8];
+            for (d, s) in bytes.iter_mut().zip(word) {
+                *d = *s;
+            }
+            let mut used = !u64::from_le_bytes(bytes);
+            if let Some(valid) = 1u64.checked_shl(nslot.saturating_sub(base)) {
+                used &= valid.wrapping_sub(1);
+            }
+            while used != 0 {
+                let slot = base.saturating_add(used.trailing_zeros());
+                used &= used.wrapping_sub(1);
+                let b: Option<&[u8; L]> = usize::try_from(slot)
+                    .ok()
+                    .and_then(|s| s.checked_mul(L))
+                    .and_then(|o| labels.get(o..o.checked_add(L)?))
+                    .and_then(|b| b.try_into().ok());
+                // slot_valid: the label names its slot, and a v1.2 label's sum matches.
+                let Some(b) = b.filter(|b| le32(b, at::SLOT) == slot) else {
                     findings.slot_mismatch = findings.slot_mismatch.saturating_add(1);
                     continue;
+                };
+                let type_guid = if L >= 256 {
+                    let computed = crate::checksum::nd_fletcher64_zeroed(b, at::CHECKSUM)?;
+                    if computed != le64(b, at::CHECKSUM) {
+                        findings.bad_checksum = findings.bad_checksum.saturating_add(1);
+                        continue;
+                    }
+                    Some(Guid(bytes16(b, at::TYPE_GUID)))
+                } else {
+                    None
+                };
+                let uuid = bytes16(b, at::UUID);
+                // A second label of a uuid: the per-uuid rules decide.
+                let h = uuid_hash(&uuid);
+                let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
+                let mut k = bucket_of(h);
+                let mut empty = None;
+                for _ in 0..TABLE_LEN {
+                    let e = *table.get(k)?;
+                    if e == 0 {
+                        empty = Some(k);
+                        break;
+                    }
+                    if e >> 16 == tag {
+                        let other = usize::try_from(e & 0xffff).ok()?.checked_sub(1)?;
+                        let other = other.checked_mul(L)?;
+                        if labels.get(other..other.checked_add(16)?) == Some(&uuid[..]) {
+                            return None;
+                        }
+                    }
+                    k = k.wrapping_add(1) & (TABLE_LEN - 1);
                 }
-            };
-            // A second label of a uuid: the per-uuid rules decide.
-            let h = uuid_hash(&l.uuid);
-            let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
-            let mut b = bucket_of(h);
-            let mut free = None;
-            for _ in 0..TABLE_LEN {
-                let e = *table.get(b)?;
-                if e == 0 {
-                    free = Some(b);
-                    break;
+                // Slots past 16 bits (areas of 8 MiB and more) go to the general scan.
+                let entry = slot.checked_add(1).filter(|&e| e <= 0xffff)?;
+                *table.get_mut(empty?)? = entry | tag << 16;
+                n = n.checked_add(1).filter(|&n| n <= MAX_ACTIVE)?;
+                if le32(b, at::FLAGS) & NSLABEL_FLAG_UPDATING != 0 {
+                    findings.updating = findings.updating.saturating_add(1);
                 }
-                if e >> 16 == tag {
-                    let other = usize::try_from(e & 0xffff).ok()?.checked_sub(1)?;
-                    let other = self.slot_bytes(*slots.get(other)?).and_then(uuid_of)?;
-                    if other == l.uuid {
+                if le16(b, at::NLABEL) != 1 || le16(b, at::POSITION) != 0 {
+                    return None;
+                }
+                let (dpa, rawsize) = (le64(b, at::DPA), le64(b, at::RAWSIZE));
+                // nd_label_reserve_dpa: ranges ascending in slot order cannot overlap.
+                match request_span(dpa, rawsize) {
+                    Some((start, end)) if prev_end.map_or(true, |p| start > p) => {
+                        prev_end = Some(end);
+                    }
+                    _ => return None,
+                }
+                if let Some((start, size)) = region.dpa_range {
+                    // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
+                    let map_end = start.wrapping_add(size).wrapping_sub(1);
+                    if dpa < start || dpa > map_end {
+                        findings.outside_dimm = findings.outside_dimm.saturating_add(1);
+                        continue;
+                    }
+                }
+                let isetcookie = le64(b, at::ISETCOOKIE);
+                let cookie = region.isetcookie.map_or(true, |c| c == isetcookie);
+                if !cookie && region.altcookie != Some(isetcookie) {
+                    findings.cookie_mismatch = findings.cookie_mismatch.saturating_add(1);
+                    continue;
+                }
+                // has_uuid_at_pos with either cookie: this label alone, at position 0; it
+                // fails (missing label) when the type GUID does not match.
+                if !type_matches_keys(region, type_guid) {
+                    return None;
+                }
+                if let Some((hw_start, size)) = region.dpa_range {
+                    // select_pmem_id computes both ends in u64 and lets them wrap.
+                    let hw_end = hw_start.wrapping_add(size);
+                    let end = dpa.wrapping_add(rawsize);
+                    let inside = dpa >= hw_start && dpa < hw_end && end <= hw_end && end > hw_start;
+                    if !inside {
                         return None;
                     }
                 }
-                b = b.wrapping_add(1) & (TABLE_LEN - 1);
+                let dst = out.get_mut(count)?;
+                self.fill_namespace(b, dst)?;
+                count = count.checked_add(1)?;
             }
-            *table.get_mut(free?)? = u32::try_from(n.checked_add(1)?).ok()? | tag << 16;
-            *slots.get_mut(n)? = slot;
-            n = n.checked_add(1)?;
-            if l.flags & NSLABEL_FLAG_UPDATING != 0 {
-                findings.updating = findings.updating.saturating_add(1);
-            }
-            if l.nlabel != 1 || l.position != 0 {
-                return None;
-            }
-            // nd_label_reserve_dpa: ranges ascending in slot order cannot overlap.
-            match request_span(l.dpa, l.rawsize) {
-                Some((start, end)) if prev_end.map_or(true, |p| start > p) => {
-                    prev_end = Some(end);
-                }
-                _ => return None,
-            }
-            if let Some((start, size)) = region.dpa_range {
-                // scan_labels: map_end = start + size - 1, in the kernel's u64 arithmetic.
-                let map_end = start.wrapping_add(size).wrapping_sub(1);
-                if l.dpa < start || l.dpa > map_end {
-                    findings.outside_dimm = findings.outside_dimm.saturating_add(1);
-                    continue;
-                }
-            }
-            let cookie = region.isetcookie.map_or(true, |c| c == l.isetcookie);
-            if !cookie && region.altcookie != Some(l.isetcookie) {
-                findings.cookie_mismatch = findings.cookie_mismatch.saturating_add(1);
-                continue;
-            }
-            // has_uuid_at_pos with either cookie: this label alone, at position 0; it
-            // fails (missing label) when the type GUID does not match.
-            if !type_matches_keys(region, l.type_guid) {
-                return None;
-            }
-            if let Some((hw_start, size)) = region.dpa_range {
-                // select_pmem_id computes both ends in u64 and lets them wrap.
-                let hw_end = hw_start.wrapping_add(size);
-                let end = l.dpa.wrapping_add(l.rawsize);
-                let inside =
-                    l.dpa >= hw_start && l.dpa < hw_end && end <= hw_end && end > hw_start;
-                if !inside {
-                    return None;
-                }
-            }
-            let dst = out.get_mut(count)?;
-            self.fill_namespace(self.slot_bytes(slot)?, dst)?;
-            count = count.checked_add(1)?;
         }
         Some(Scan {
             count,

@@ -274,11 +274,11 @@ impl ClaimClass {
     #[must_use]
     pub fn from_guid(guid: Guid) -> Self {
         match guid {
+            g if g == Guid::NULL => Self::None,
             g if g == Self::BTT_GUID => Self::Btt,
             g if g == Self::BTT2_GUID => Self::Btt2,
             g if g == Self::PFN_GUID => Self::Pfn,
             g if g == Self::DAX_GUID => Self::Dax,
-            g if g == Guid::NULL => Self::None,
             g => Self::Unknown(g),
         }
     }
