@@ -798,15 +798,17 @@ impl<'a> LabelArea<'a> {
             return None;
         }
         match self.version() {
-            LabelVersion::V1_1 => self.single_pass_sized::<128>(region, findings, out),
-            LabelVersion::V1_2 => self.single_pass_sized::<256>(region, findings, out),
+            // Tables of twice the labels of a 128 KiB area (1020 or 510 slots).
+            LabelVersion::V1_1 => self.single_pass_sized::<128, 2048>(region, findings, out),
+            LabelVersion::V1_2 => self.single_pass_sized::<256, 1024>(region, findings, out),
         }
     }
 
-    /// [`LabelArea::single_pass`] for labels of `L` bytes: the free bitmap read 64 slots at a
-    /// time, each in-use label taken as a `[u8; L]` so that its fields are read at fixed
-    /// offsets.
-    fn single_pass_sized<const L: usize>(
+    /// [`LabelArea::single_pass`] for labels of `L` bytes, with a uuid table of `T` buckets
+    /// (a power of two; at most `T / 2` labels, more go to the general scan): the free
+    /// bitmap read 64 slots at a time, each in-use label taken as a `[u8; L]` so that its
+    /// fields are read at fixed offsets.
+    fn single_pass_sized<const L: usize, const T: usize>(
         &self,
         region: &Region,
         mut findings: Findings,
@@ -820,8 +822,8 @@ impl<'a> LabelArea<'a> {
         let labels = self.bytes().get(labeloff..).unwrap_or(&[]);
         // Uuid table: `(slot + 1) | tag << 16` for the label of each uuid met, with 16 more
         // bits of its hash as the tag so that most probes compare no uuid bytes. At most
-        // MAX_ACTIVE entries: never more than half full.
-        let mut table = [0u32; TABLE_LEN];
+        // T / 2 entries: never more than half full.
+        let mut table = [0u32; T];
         let mut n: usize = 0;
         let mut count: usize = 0;
         let mut prev_end: Option<u64> = None;
@@ -865,9 +867,9 @@ impl<'a> LabelArea<'a> {
                 // A second label of a uuid: the per-uuid rules decide.
                 let h = uuid_hash(&uuid);
                 let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
-                let mut k = bucket_of(h);
+                let mut k = usize::try_from(h >> 32).unwrap_or(0) & (T - 1);
                 let mut empty = None;
-                for _ in 0..TABLE_LEN {
+                for _ in 0..T {
                     let e = *table.get(k)?;
                     if e == 0 {
                         empty = Some(k);
@@ -880,12 +882,12 @@ impl<'a> LabelArea<'a> {
                             return None;
                         }
                     }
-                    k = k.wrapping_add(1) & (TABLE_LEN - 1);
+                    k = k.wrapping_add(1) & (T - 1);
                 }
                 // Slots past 16 bits (areas of 8 MiB and more) go to the general scan.
                 let entry = slot.checked_add(1).filter(|&e| e <= 0xffff)?;
                 *table.get_mut(empty?)? = entry | tag << 16;
-                n = n.checked_add(1).filter(|&n| n <= MAX_ACTIVE)?;
+                n = n.checked_add(1).filter(|&n| n <= T / 2)?;
                 if le32(b, at::FLAGS) & NSLABEL_FLAG_UPDATING != 0 {
                     findings.updating = findings.updating.saturating_add(1);
                 }
