@@ -200,10 +200,21 @@ impl State {
     /// L = 4: `Σ w[i]·(n − i) = 4·Σ c[j] − Σ j·a[j]` over the n = 4·rows words.
     #[inline(never)]
     fn feed_short(self, bytes: &[u8]) -> Self {
+        // Aligned rows (labels of a page-aligned area always are) let the loads fold into
+        // the additions.
         let rows = bytes.len() / 16;
-        let Ok((quads, rest)) = <[[U32; 4]]>::ref_from_prefix_with_elems(bytes, rows) else {
-            return self.words(bytes);
-        };
+        if let Ok((quads, rest)) = <[AlignedQuad]>::ref_from_prefix_with_elems(bytes, rows) {
+            return self.short_rows(quads).words(rest);
+        }
+        match <[[U32; 4]]>::ref_from_prefix_with_elems(bytes, rows) {
+            Ok((quads, rest)) => self.short_rows(quads).words(rest),
+            Err(_) => self.words(bytes),
+        }
+    }
+
+    /// [`State::feed_short`]'s four lanes over whole rows.
+    #[inline(always)]
+    fn short_rows<Q: Quad>(self, quads: &[Q]) -> Self {
         let mut a = [0u32; 4];
         let mut c = [0u32; 4];
         for quad in quads {
@@ -228,7 +239,6 @@ impl State {
                 .wrapping_add(n.wrapping_mul(self.lo))
                 .wrapping_add(hi_part),
         }
-        .words(rest)
     }
 
     fn finish(self) -> u64 {
