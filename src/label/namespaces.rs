@@ -746,10 +746,14 @@ impl<'a> LabelArea<'a> {
     /// slot order, as `scan_labels` and `create_namespace_pmem` decide them; or, in
     /// [`Scan::failure`], why it creates none.
     ///
-    /// Cost: one pass over the in-use slots reads and checks each label once (checksums
-    /// included) and groups the labels by uuid in a hash table; a second pass over the active
-    /// labels decides each one, reading only its uuid (and `dpa` when the region's range is
-    /// known), and the whole label of each namespace created. The DPA ranges are checked
+    /// Cost: an area whose active labels each name their own uuid, at position 0, with DPA
+    /// ranges ascending in slot order (what `add` and the kernel write) is decided in one
+    /// pass: each in-use label read and checked once and its namespace written out (a uuid
+    /// table of 4 or 8 KiB on the stack finds repeated uuids). Any other area is scanned by
+    /// the general rules, from the start: one pass over the in-use slots reads and checks
+    /// each label once (checksums included) and groups the labels by uuid in a hash table; a
+    /// second pass over the active labels decides each one, reading only its uuid (and `dpa`
+    /// when the region's range is known), and the whole label of each namespace created. The DPA ranges are checked
     /// in the first pass when they ascend in slot order (as `add` and the kernel lay them
     /// out), otherwise sorted. Only when a DPA request is refused are pairs of labels
     /// compared, to name the label the kernel stops at. Stack: about 14 KiB (12 KiB of
