@@ -871,7 +871,8 @@ impl<'a> LabelArea<'a> {
                 // A second label of a uuid: the per-uuid rules decide.
                 let h = uuid_hash(&uuid);
                 let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
-                let mut k = usize::try_from(h >> 32).unwrap_or(0) & (T - 1);
+                let mask = T.wrapping_sub(1);
+                let mut k = usize::try_from(h >> 32).unwrap_or(0) & mask;
                 let mut empty = None;
                 for _ in 0..T {
                     let e = *table.get(k)?;
@@ -886,7 +887,7 @@ impl<'a> LabelArea<'a> {
                             return None;
                         }
                     }
-                    k = k.wrapping_add(1) & (T - 1);
+                    k = k.wrapping_add(1) & mask;
                 }
                 // Slots past 16 bits (areas of 8 MiB and more) go to the general scan.
                 let entry = slot.checked_add(1).filter(|&e| e <= 0xffff)?;
