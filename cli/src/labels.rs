@@ -1029,9 +1029,6 @@ fn parse_for<'a>(cmd: &str, f: &'a AreaFile) -> Result<LabelArea<'a>, Failure> {
     })
 }
 
-/// The lowest start, aligned to `align`, of a free range of `size` bytes beside the active
-/// labels' ranges (and inside `limit` when known), as the kernel's allocator picks the first
-/// free space of a region.
 /// region_devs.c `default_align` (Linux 5.18+) for a pmem region of one DIMM:
 /// `MEMREMAP_COMPAT_ALIGN_MAX` (16 MiB), or `PAGE_SIZE` when the region is smaller than that
 /// (the DIMM's capacity, when known); with one mapping, 16 MiB divides evenly and is not
@@ -1054,6 +1051,9 @@ fn parse_align(text: &str) -> Result<u64, String> {
     }
 }
 
+/// The lowest start, aligned to `align`, of a free range of `size` bytes beside the active
+/// labels' ranges (and inside `limit` when known), as the kernel's allocator picks the first
+/// free space of a region.
 fn first_fit(area: &LabelArea<'_>, size: u64, align: u64, limit: Option<u64>) -> Option<u64> {
     let mut used: Vec<(u64, u64)> = area
         .active_labels()
