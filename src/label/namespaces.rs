@@ -323,6 +323,12 @@ fn uuid_hash(uuid: &[u8; 16]) -> u64 {
     let [a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7] = *uuid;
     let lo = u64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]);
     let hi = u64::from_le_bytes([b0, b1, b2, b3, b4, b5, b6, b7]);
+    uuid_hash_words([lo, hi])
+}
+
+/// [`uuid_hash`] of a uuid read as two little-endian words.
+#[inline(always)]
+fn uuid_hash_words([lo, hi]: [u64; 2]) -> u64 {
     (lo ^ hi.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
@@ -828,6 +834,11 @@ impl<'a> LabelArea<'a> {
         // bits of its hash as the tag so that most probes compare no uuid bytes. At most
         // T / 2 entries: never more than half full.
         let mut table = [0u32; T];
+        // What depends only on the region, decided once: `None` in `isetcookie` accepts every
+        // cookie, as does a `type_guid` of `None`.
+        let any_cookie = region.isetcookie.is_none();
+        let cookie = region.isetcookie.unwrap_or(0);
+        let check_type = region.type_guid.is_some() && L >= 256;
         let mut n: usize = 0;
         let mut count: usize = 0;
         let mut prev_end: Option<u64> = None;
@@ -836,10 +847,13 @@ impl<'a> LabelArea<'a> {
                 break;
             }
             // In use: bit clear. Bytes past the bitmap and slots from nslot on read as free.
-            let mut bytes = [0xffu8; 8];
-            for (d, s) in bytes.iter_mut().zip(word) {
-                *d = *s;
-            }
+            let bytes = <[u8; 8]>::try_from(word).unwrap_or_else(|_| {
+                let mut bytes = [0xffu8; 8];
+                for (d, s) in bytes.iter_mut().zip(word) {
+                    *d = *s;
+                }
+                bytes
+            });
             let mut used = !u64::from_le_bytes(bytes);
             if let Some(valid) = 1u64.checked_shl(nslot.saturating_sub(base)) {
                 used &= valid.wrapping_sub(1);
@@ -867,9 +881,10 @@ impl<'a> LabelArea<'a> {
                 } else {
                     None
                 };
-                let uuid = bytes16(b, at::UUID);
+                // The uuid as two words (no copy through the stack).
+                let uuid = [le64(b, at::UUID), le64(b, at::UUID.saturating_add(8))];
                 // A second label of a uuid: the per-uuid rules decide.
-                let h = uuid_hash(&uuid);
+                let h = uuid_hash_words(uuid);
                 let tag = u32::try_from(h >> 16 & 0xffff).unwrap_or(0);
                 let mask = T.wrapping_sub(1);
                 let mut k = usize::try_from(h >> 32).unwrap_or(0) & mask;
@@ -883,7 +898,8 @@ impl<'a> LabelArea<'a> {
                     if e >> 16 == tag {
                         let other = usize::try_from(e & 0xffff).ok()?.checked_sub(1)?;
                         let other = other.checked_mul(L)?;
-                        if labels.get(other..other.checked_add(16)?) == Some(&uuid[..]) {
+                        let other = labels.get(other..other.checked_add(16)?)?;
+                        if [u64_at(other, 0), u64_at(other, 8)] == [Some(uuid[0]), Some(uuid[1])] {
                             return None;
                         }
                     }
@@ -916,14 +932,13 @@ impl<'a> LabelArea<'a> {
                     }
                 }
                 let isetcookie = le64(b, at::ISETCOOKIE);
-                let cookie = region.isetcookie.map_or(true, |c| c == isetcookie);
-                if !cookie && region.altcookie != Some(isetcookie) {
+                if isetcookie != cookie && !any_cookie && region.altcookie != Some(isetcookie) {
                     findings.cookie_mismatch = findings.cookie_mismatch.saturating_add(1);
                     continue;
                 }
                 // has_uuid_at_pos with either cookie: this label alone, at position 0; it
                 // fails (missing label) when the type GUID does not match.
-                if !type_matches_keys(region, type_guid) {
+                if check_type && !type_matches_keys(region, type_guid) {
                     return None;
                 }
                 if let Some((hw_start, size)) = region.dpa_range {
