@@ -257,6 +257,52 @@ impl State {
     }
 }
 
+impl State {
+    /// The sum of `bytes` from zero: up to 512 bytes (labels) in four lanes (whole aligned
+    /// rows without a tail, when they are), longer buffers by [`State::feed`].
+    #[inline(always)]
+    fn sum(bytes: &[u8]) -> Self {
+        if bytes.len() <= 512 {
+            match <[AlignedQuad]>::ref_from_bytes(bytes) {
+                Ok(quads) => Self::from_aligned_rows(quads),
+                Err(_) => Self::ZERO.feed_short(bytes),
+            }
+        } else {
+            Self::ZERO.feed(bytes)
+        }
+    }
+}
+
+/// Whether the 8-byte checksum field at `at` holds [`nd_fletcher64_zeroed`]`(bytes, at)`,
+/// decided without taking the field out of the sum: with the field's words `w0` (low) and
+/// `w1` at word k of n, the sum over the whole buffer is the zeroed sum plus `w0 + w1` in
+/// `lo` and `w0·(n − k) + w1·(n − k − 1)` in `hi`; the zeroed sum equals the field when
+/// the whole sum is `lo = 2·w0 + w1`, `hi = (w0 + w1)·(n − k)` (modulo 2^32). Fewer
+/// instructions on the label scan's path, where only the verdict is needed.
+///
+/// `None` under the same conditions as [`nd_fletcher64_zeroed`].
+#[inline(always)]
+pub(crate) fn nd_fletcher64_field_matches(bytes: &[u8], at: usize) -> Option<bool> {
+    if at % 4 != 0 {
+        return None;
+    }
+    let field = bytes.get(at..at.checked_add(8)?)?;
+    let (w0, w1) = match *field {
+        [a, b, c, d, e, f, g, h] => (
+            u32::from_le_bytes([a, b, c, d]),
+            u32::from_le_bytes([e, f, g, h]),
+        ),
+        _ => return None,
+    };
+    let n = u32::try_from(bytes.len() / 4).ok()?;
+    let k = u32::try_from(at / 4).ok()?;
+    let full = State::sum(bytes);
+    Some(
+        full.lo == w0.wrapping_mul(2).wrapping_add(w1)
+            && full.hi == w0.wrapping_add(w1).wrapping_mul(n.wrapping_sub(k)),
+    )
+}
+
 /// The kernel's `nd_fletcher64(addr, len, le = true)`.
 ///
 /// `bytes` is read as `len / 4` little-endian 32-bit words; a trailing partial word is
@@ -300,15 +346,7 @@ pub(crate) fn nd_fletcher64_zeroed(bytes: &[u8], at: usize) -> Option<u64> {
     // so both its words are whole words (k + 1 < n).
     let n = u32::try_from(bytes.len() / 4).ok()?;
     let k = u32::try_from(at / 4).ok()?;
-    // Up to 512 bytes (labels) in four inlined lanes, longer buffers by `feed`.
-    let full = if bytes.len() <= 512 {
-        match <[AlignedQuad]>::ref_from_bytes(bytes) {
-            Ok(quads) => State::from_aligned_rows(quads),
-            Err(_) => State::ZERO.feed_short(bytes),
-        }
-    } else {
-        State::ZERO.feed(bytes)
-    };
+    let full = State::sum(bytes);
     let weight0 = n.wrapping_sub(k);
     let weight1 = weight0.wrapping_sub(1);
     Some(
@@ -326,7 +364,7 @@ pub(crate) fn nd_fletcher64_zeroed(bytes: &[u8], at: usize) -> Option<u64> {
 #[cfg(test)]
 #[allow(clippy::indexing_slicing, clippy::unwrap_used)]
 mod tests {
-    use super::{AlignedQuad, State};
+    use super::{nd_fletcher64_field_matches, nd_fletcher64_zeroed, AlignedQuad, State};
     use zerocopy::little_endian::U32;
 
     /// A 16-byte-aligned buffer.
@@ -360,5 +398,51 @@ mod tests {
                 assert_eq!(from.feed_short(part), from.words(part), "{start}..{end}");
             }
         }
+    }
+
+    /// The field test agrees with the zeroed sum: a buffer whose field holds its zeroed sum
+    /// passes, and flipping any one bit (in the field or elsewhere) fails it, for aligned
+    /// and unaligned buffers, 128- and 256-byte labels and other lengths and field positions.
+    #[test]
+    fn field_matches_agrees_with_the_zeroed_sum() {
+        let mut buf = Aligned([0; 256]);
+        for (i, b) in buf.0.iter_mut().enumerate() {
+            *b = u8::try_from(i % 253)
+                .unwrap()
+                .wrapping_mul(13)
+                .wrapping_add(5);
+        }
+        for (start, len, at) in [
+            (0, 256, 248),
+            (0, 128, 64),
+            (0, 256, 64),
+            (4, 252, 244),
+            (4, 128, 8),
+            (0, 72, 64),
+            (8, 100, 0),
+        ] {
+            let mut bytes = buf.0[start..start + len].to_vec();
+            let sum = nd_fletcher64_zeroed(&bytes, at).unwrap();
+            bytes[at..at + 8].copy_from_slice(&sum.to_le_bytes());
+            let mut copy = Aligned([0; 256]);
+            copy.0[start..start + len].copy_from_slice(&bytes);
+            let view = &mut copy.0[start..start + len];
+            assert_eq!(
+                nd_fletcher64_field_matches(view, at),
+                Some(true),
+                "{start} {len} {at}"
+            );
+            for bit in 0..len * 8 {
+                view[bit / 8] ^= 1 << (bit % 8);
+                assert_eq!(
+                    nd_fletcher64_field_matches(view, at),
+                    Some(false),
+                    "bit {bit}"
+                );
+                view[bit / 8] ^= 1 << (bit % 8);
+            }
+        }
+        assert_eq!(nd_fletcher64_field_matches(&buf.0, 250), None);
+        assert_eq!(nd_fletcher64_field_matches(&buf.0, 252), None);
     }
 }

@@ -872,8 +872,7 @@ impl<'a> LabelArea<'a> {
                     continue;
                 };
                 let type_guid = if L >= 256 {
-                    let computed = crate::checksum::nd_fletcher64_zeroed(b, at::CHECKSUM)?;
-                    if computed != le64(b, at::CHECKSUM) {
+                    if !crate::checksum::nd_fletcher64_field_matches(b, at::CHECKSUM)? {
                         findings.bad_checksum = findings.bad_checksum.saturating_add(1);
                         continue;
                     }
