@@ -212,27 +212,40 @@ impl State {
         }
     }
 
-    /// The sum from zero of whole aligned rows (a v1.2 label of a page-aligned area: 16
-    /// rows), without [`State::feed_short`]'s alignment test and tail. Never inlined, for the
-    /// reason given there; the row count goes through `black_box` so that LLVM, seeing only
-    /// calls with 16 rows, does not specialise the loop into the same half-scalar code.
+    /// The sum from zero of whole aligned blocks of eight rows (128 bytes: a label of a
+    /// page-aligned area is one or two), without [`State::feed_short`]'s alignment test and
+    /// tail. LLVM unrolls the eight rows of a block in SSE2 registers and needs no remainder
+    /// loop. Never inlined, for the reason given there; the block count goes through
+    /// `black_box` so that LLVM, seeing only calls with two blocks, does not specialise the
+    /// loop into the same half-scalar code.
     #[inline(never)]
-    fn from_aligned_rows(quads: &[AlignedQuad]) -> Self {
-        let len = core::hint::black_box(quads.len());
-        Self::ZERO.short_rows(quads.get(..len).unwrap_or(quads))
+    fn from_aligned_rows(blocks: &[[AlignedQuad; 8]]) -> Self {
+        let len = core::hint::black_box(blocks.len());
+        let blocks = blocks.get(..len).unwrap_or(blocks);
+        let mut a = [0u32; 4];
+        let mut c = [0u32; 4];
+        for block in blocks {
+            for quad in block {
+                for ((aj, cj), w) in a.iter_mut().zip(c.iter_mut()).zip(quad.words()) {
+                    *aj = aj.wrapping_add(w);
+                    *cj = cj.wrapping_add(*aj);
+                }
+            }
+        }
+        Self::ZERO.combine(a, c, u32::try_from(len).unwrap_or(0).wrapping_mul(8))
     }
 
     /// [`State::feed_short`]'s four lanes over whole rows.
     #[inline(always)]
     fn short_rows<Q: Quad>(self, quads: &[Q]) -> Self {
-        let mut a = [0u32; 4];
-        let mut c = [0u32; 4];
-        for quad in quads {
-            for ((aj, cj), w) in a.iter_mut().zip(c.iter_mut()).zip(quad.words()) {
-                *aj = aj.wrapping_add(w);
-                *cj = cj.wrapping_add(*aj);
-            }
-        }
+        let (a, c) = lane_sums(quads);
+        self.combine(a, c, u32::try_from(quads.len()).unwrap_or(0))
+    }
+
+    /// Continues `self` with four lanes' sums `a` and sums of running sums `c` over `rows`
+    /// rows (see [`State::feed_short`]).
+    #[inline(always)]
+    fn combine(self, a: [u32; 4], c: [u32; 4], rows: u32) -> Self {
         let [a0, a1, a2, a3] = a;
         let [c0, c1, c2, c3] = c;
         let lo_part = a0.wrapping_add(a1).wrapping_add(a2).wrapping_add(a3);
@@ -240,7 +253,7 @@ impl State {
         let weighted = a1
             .wrapping_add(a2.wrapping_mul(2))
             .wrapping_add(a3.wrapping_mul(3));
-        let n = u32::try_from(quads.len()).unwrap_or(0).wrapping_mul(4);
+        let n = rows.wrapping_mul(4);
         let hi_part = sum_c.wrapping_mul(4).wrapping_sub(weighted);
         Self {
             lo: self.lo.wrapping_add(lo_part),
@@ -259,11 +272,12 @@ impl State {
 
 impl State {
     /// The sum of `bytes` from zero: up to 512 bytes (labels) in four lanes (whole aligned
-    /// rows without a tail, when they are), longer buffers by [`State::feed`].
+    /// blocks of 128 bytes without a tail, when they are), longer buffers by
+    /// [`State::feed`].
     #[inline(always)]
     fn sum(bytes: &[u8]) -> Self {
         if bytes.len() <= 512 {
-            match <[AlignedQuad]>::ref_from_bytes(bytes) {
+            match <[[AlignedQuad; 8]]>::ref_from_bytes(bytes) {
                 Ok(quads) => Self::from_aligned_rows(quads),
                 Err(_) => Self::ZERO.feed_short(bytes),
             }
@@ -301,6 +315,21 @@ pub(crate) fn nd_fletcher64_field_matches(bytes: &[u8], at: usize) -> Option<boo
         full.lo == w0.wrapping_mul(2).wrapping_add(w1)
             && full.hi == w0.wrapping_add(w1).wrapping_mul(n.wrapping_sub(k)),
     )
+}
+
+/// Four lanes over whole rows: each lane's sum `a[j]` and sum of running sums `c[j]`,
+/// modulo 2^32.
+#[inline(always)]
+fn lane_sums<'q, Q: Quad + 'q>(quads: impl IntoIterator<Item = &'q Q>) -> ([u32; 4], [u32; 4]) {
+    let mut a = [0u32; 4];
+    let mut c = [0u32; 4];
+    for quad in quads {
+        for ((aj, cj), w) in a.iter_mut().zip(c.iter_mut()).zip(quad.words()) {
+            *aj = aj.wrapping_add(w);
+            *cj = cj.wrapping_add(*aj);
+        }
+    }
+    (a, c)
 }
 
 /// The kernel's `nd_fletcher64(addr, len, le = true)`.
