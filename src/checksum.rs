@@ -297,24 +297,45 @@ impl State {
 /// `None` under the same conditions as [`nd_fletcher64_zeroed`].
 #[inline(always)]
 pub(crate) fn nd_fletcher64_field_matches(bytes: &[u8], at: usize) -> Option<bool> {
-    if at % 4 != 0 {
-        return None;
-    }
-    let field = bytes.get(at..at.checked_add(8)?)?;
-    let (w0, w1) = match *field {
-        [a, b, c, d, e, f, g, h] => (
-            u32::from_le_bytes([a, b, c, d]),
-            u32::from_le_bytes([e, f, g, h]),
-        ),
-        _ => return None,
-    };
-    let n = u32::try_from(bytes.len() / 4).ok()?;
-    let k = u32::try_from(at / 4).ok()?;
+    let Field { w0, w1, n, k } = Field::at(bytes, at)?;
     let full = State::sum(bytes);
     Some(
         full.lo == w0.wrapping_mul(2).wrapping_add(w1)
             && full.hi == w0.wrapping_add(w1).wrapping_mul(n.wrapping_sub(k)),
     )
+}
+
+/// A checksum field in a buffer: its two words (`w0` low, `w1` high), the buffer's word
+/// count `n` and the field's word index `k`.
+struct Field {
+    w0: u32,
+    w1: u32,
+    n: u32,
+    k: u32,
+}
+
+impl Field {
+    /// `None` when `at..at + 8` is not inside `bytes` or `at` is not a multiple of 4.
+    #[inline(always)]
+    fn at(bytes: &[u8], at: usize) -> Option<Self> {
+        if at % 4 != 0 {
+            return None;
+        }
+        let field = bytes.get(at..at.checked_add(8)?)?;
+        let (w0, w1) = match *field {
+            [a, b, c, d, e, f, g, h] => (
+                u32::from_le_bytes([a, b, c, d]),
+                u32::from_le_bytes([e, f, g, h]),
+            ),
+            _ => return None,
+        };
+        Some(Self {
+            w0,
+            w1,
+            n: u32::try_from(bytes.len() / 4).ok()?,
+            k: u32::try_from(at / 4).ok()?,
+        })
+    }
 }
 
 /// Four lanes over whole rows: each lane's sum `a[j]` and sum of running sums `c[j]`,
@@ -358,23 +379,11 @@ pub fn nd_fletcher64(bytes: &[u8]) -> u64 {
 #[must_use]
 #[inline(always)]
 pub(crate) fn nd_fletcher64_zeroed(bytes: &[u8], at: usize) -> Option<u64> {
-    if at % 4 != 0 {
-        return None;
-    }
-    let field = bytes.get(at..at.checked_add(8)?)?;
-    let (w0, w1) = match *field {
-        [a, b, c, d, e, f, g, h] => (
-            u32::from_le_bytes([a, b, c, d]),
-            u32::from_le_bytes([e, f, g, h]),
-        ),
-        _ => return None,
-    };
+    let Field { w0, w1, n, k } = Field::at(bytes, at)?;
     // One pass over the whole buffer (no short head and tail summed word by word), then the
     // field's two words taken out again: word k of n adds w·1 to `lo` and w·(n − k) to `hi`
     // (see the module comment), modulo 2^32 on both sides. The field is inside the buffer,
     // so both its words are whole words (k + 1 < n).
-    let n = u32::try_from(bytes.len() / 4).ok()?;
-    let k = u32::try_from(at / 4).ok()?;
     let full = State::sum(bytes);
     let weight0 = n.wrapping_sub(k);
     let weight1 = weight0.wrapping_sub(1);
