@@ -46,6 +46,17 @@
 //! 1 TiB namespace of 4 KiB sectors (two arenas of ~134 M blocks) needs 16.8 MB for one pass,
 //! and can be checked with 1 MiB in 16 passes per arena.
 //!
+//! Each window is first checked by parity: the references that are not identity ones (the
+//! lanes' blocks and the non-zero map entries' blocks) and the blocks that identity
+//! references leave out (the non-zero entries' premaps and `[external_nlba,
+//! internal_nlba)`) each flip a bit, and both are counted. Every block of the window is
+//! referenced exactly once if and only if no bit is left set and the counts agree, so a
+//! healthy map costs one OR per 512 bytes and a bit flip per written entry, whatever its
+//! size. A window that fails (or holds a lane whose entries the kernel cannot order) is
+//! passed over again, exactly: a bit set per reference, so that each block referenced twice
+//! or not at all is named. That pass is counted in [`Summary::passes`] and adds its bytes to
+//! [`Progress::total`].
+//!
 //! Findings are computed in the first window only when they do not depend on the bitmap
 //! (map, flog and info-block findings), so each is reported once.
 //!
@@ -547,7 +558,8 @@ impl fmt::Display for Finding {
 pub struct Progress {
     /// Bytes read.
     pub done: u64,
-    /// Bytes to read.
+    /// Bytes to read; it grows by one pass over the arena's map and flog when a window
+    /// needs the exact pass.
     pub total: u64,
 }
 
@@ -636,7 +648,8 @@ pub struct Summary {
     pub warnings: u64,
     /// Findings of [`Severity::Note`].
     pub notes: u64,
-    /// Passes over the maps (one per window per arena).
+    /// Passes over the maps: one per window per arena, and one more for each window whose
+    /// parity pass found a block not referenced exactly once.
     pub passes: u64,
 }
 
@@ -1244,12 +1257,164 @@ impl ArenaCheck<'_> {
             .saturating_mul(8);
         let n = passes(&a, self.bitmap.len());
         let mut lo: u64 = 0;
+        let mut made: u64 = 0;
         for pass in 0..n {
             let hi = lo.saturating_add(bits).min(u64::from(a.internal_nlba));
-            self.window(ns, report, meter, pass == 0, lo, hi)?;
+            made = made.saturating_add(self.window(ns, report, meter, pass == 0, lo, hi)?);
             lo = hi;
         }
-        Ok(n)
+        Ok(made)
+    }
+
+    /// One window `[lo, hi)` of blocks: the parity pass, and when it cannot prove every block
+    /// of the window referenced exactly once, the exact pass that names the blocks. Returns
+    /// the passes made over the map (1 or 2).
+    fn window<R, F, P>(
+        &mut self,
+        ns: &mut R,
+        report: &mut F,
+        meter: &mut Meter<'_, P>,
+        first_window: bool,
+        lo: u64,
+        hi: u64,
+    ) -> Result<u64, CheckError<R::Error>>
+    where
+        R: ReadAt + ?Sized,
+        F: FnMut(Finding),
+        P: FnMut(Progress),
+    {
+        if self.parity_window(ns, report, meter, first_window, lo, hi)? {
+            return Ok(1);
+        }
+        // The exact pass reads the map and the flog once more; what does not depend on the
+        // bitmap was reported by the parity pass.
+        let a = &self.arena;
+        meter.total = meter
+            .total
+            .saturating_add(map_bytes(a))
+            .saturating_add(log_bytes(a));
+        self.exact_window(ns, report, meter, false, lo, hi)?;
+        Ok(2)
+    }
+
+    /// Reads the flog lanes, runs each lane's checks (reported in the first window) and hands
+    /// its block to `f(bitmap, report, lane, block)`.
+    fn each_lane<R, F, P>(
+        &mut self,
+        ns: &mut R,
+        report: &mut F,
+        meter: &mut Meter<'_, P>,
+        first_window: bool,
+        mut f: impl FnMut(&mut [u8], &mut F, u32, LaneBlock),
+    ) -> Result<(), CheckError<R::Error>>
+    where
+        R: ReadAt + ?Sized,
+        F: FnMut(Finding),
+        P: FnMut(Progress),
+    {
+        let mut lane: u32 = 0;
+        while lane < self.arena.nfree {
+            let chunk = self.read_lanes(ns, lane)?;
+            meter.add(chunk.len);
+            let mut l = lane;
+            for i in 0..chunk.lanes {
+                let g = chunk.group(self.io, i);
+                let block = self.lane(ns, report, first_window, l, &g)?;
+                f(self.bitmap, report, l, block);
+                l = l.saturating_add(1);
+            }
+            lane = lane.saturating_add(chunk.lanes);
+        }
+        Ok(())
+    }
+
+    /// Reads the map entries from `first` on (as many as the I/O buffer holds, none past
+    /// `end`) into the I/O buffer; returns how many.
+    fn read_map<R: ReadAt + ?Sized>(
+        &mut self,
+        ns: &mut R,
+        first: u32,
+        end: u32,
+    ) -> Result<u32, CheckError<R::Error>> {
+        let per = u32::try_from(self.io.len() / 4).unwrap_or(u32::MAX);
+        let count = end.saturating_sub(first).min(per);
+        let len = usize::try_from(count).unwrap_or(0).saturating_mul(4);
+        let offset = self
+            .arena
+            .mapoff
+            .saturating_add(u64::from(first).saturating_mul(MAP_ENT_SIZE));
+        read(ns, offset, self.io.get_mut(..len).unwrap_or_default())?;
+        Ok(count)
+    }
+
+    /// The parity pass over the window `[lo, hi)`: reports the lanes' and map entries'
+    /// findings (in the first window) and returns whether every block of the window is
+    /// referenced exactly once, with no identity run set in the bitmap.
+    ///
+    /// The references are the identity ones (block = premap) of the map entries that are 0,
+    /// and the multiset `T` of the others: each lane's block and each non-zero entry's
+    /// post-map block. The identity ones are every block below `external_nlba` except the
+    /// set `N` of non-zero entries' premaps, so every block of the window is referenced
+    /// exactly once if and only if `T` equals, in the window, the set `S = N ∪
+    /// [external_nlba, internal_nlba)`. Each element of `S` and of `T` in the window flips
+    /// its bit of a cleared bitmap, and both are counted: when no bit is left set, every
+    /// element of `S` is in `T` an odd number of times and every other block an even number,
+    /// and with as many elements in `T` as in `S`, each element of `S` is in `T` once and
+    /// nothing else is. Anything else (including a lane whose entries the kernel cannot
+    /// order) is left to the exact pass.
+    fn parity_window<R, F, P>(
+        &mut self,
+        ns: &mut R,
+        report: &mut F,
+        meter: &mut Meter<'_, P>,
+        first_window: bool,
+        lo: u64,
+        hi: u64,
+    ) -> Result<bool, CheckError<R::Error>>
+    where
+        R: ReadAt + ?Sized,
+        F: FnMut(Finding),
+        P: FnMut(Progress),
+    {
+        let a = self.arena;
+        let mut parity = Parity::new(self.bitmap, lo, hi);
+        // [external_nlba, internal_nlba): the blocks no identity reference can name.
+        parity.add_s_range(
+            self.bitmap,
+            u64::from(a.external_nlba),
+            u64::from(a.internal_nlba),
+        );
+        let mut any_unknown = false;
+
+        // 1. The lanes' blocks.
+        self.each_lane(
+            ns,
+            report,
+            meter,
+            first_window,
+            |bitmap, _, _, block| match block {
+                LaneBlock::Owns(b) => parity.add_t(bitmap, b),
+                LaneBlock::Unknown => any_unknown = true,
+                LaneBlock::Nothing => {}
+            },
+        )?;
+
+        // 2. The map: only the non-zero entries do anything.
+        let mut first: u32 = 0;
+        while first < a.external_nlba {
+            let count = self.read_map(ns, first, a.external_nlba)?;
+            meter.add(usize::try_from(count).unwrap_or(0).saturating_mul(4));
+            let entries = entries_of(self.io, count);
+            let bitmap = &mut *self.bitmap;
+            for_each_nonzero(entries, first, |premap, e| {
+                parity.add_s(bitmap, premap);
+                if let Some(b) = entry_block(&a, report, first_window, premap, e.raw()) {
+                    parity.add_t(bitmap, b);
+                }
+            });
+            first = first.saturating_add(count);
+        }
+        Ok(!any_unknown && parity.exactly_once())
     }
 
     /// `log_set_indices` failed: the layout most lanes use (slot 2 used more often than slot 1
@@ -1422,9 +1587,9 @@ impl ArenaCheck<'_> {
         Ok(LaneBlock::Owns(old))
     }
 
-    /// One window `[lo, hi)` of blocks.
-    #[allow(clippy::too_many_arguments)]
-    fn window<R, F, P>(
+    /// The exact pass over the window `[lo, hi)`: sets a bit per reference, so that it can
+    /// name each block referenced twice (and both referrers) or not at all.
+    fn exact_window<R, F, P>(
         &mut self,
         ns: &mut R,
         report: &mut F,
@@ -1467,75 +1632,40 @@ impl ArenaCheck<'_> {
         };
 
         // 1. The lanes' free blocks.
-        let mut lane: u32 = 0;
-        while lane < a.nfree {
-            let chunk = self.read_lanes(ns, lane)?;
-            meter.add(chunk.len);
-            let mut l = lane;
-            for i in 0..chunk.lanes {
-                let g = chunk.group(self.io, i);
-                match self.lane(ns, report, first_window, l, &g)? {
-                    LaneBlock::Owns(b) => {
-                        let rel = u64::from(b).wrapping_sub(lo);
-                        if rel < span {
-                            if test_and_set(self.bitmap, rel) {
-                                conflict(&mut conflicts, report, b, Referrer::Lane { lane: l });
-                            } else {
-                                referenced = referenced.saturating_add(1);
-                            }
+        self.each_lane(
+            ns,
+            report,
+            meter,
+            first_window,
+            |bitmap, report, l, block| match block {
+                LaneBlock::Owns(b) => {
+                    let rel = u64::from(b).wrapping_sub(lo);
+                    if rel < span {
+                        if test_and_set(bitmap, rel) {
+                            conflict(&mut conflicts, report, b, Referrer::Lane { lane: l });
+                        } else {
+                            referenced = referenced.saturating_add(1);
                         }
                     }
-                    LaneBlock::Unknown => any_unknown = true,
-                    LaneBlock::Nothing => {}
                 }
-                l = l.saturating_add(1);
-            }
-            lane = lane.saturating_add(chunk.lanes);
-        }
+                LaneBlock::Unknown => any_unknown = true,
+                LaneBlock::Nothing => {}
+            },
+        )?;
 
         // 2. The map.
-        let per = u32::try_from(self.io.len() / 4).unwrap_or(u32::MAX);
         let mut first: u32 = 0;
         while first < a.external_nlba {
-            let count = a.external_nlba.saturating_sub(first).min(per);
-            let len = usize::try_from(count).unwrap_or(0).saturating_mul(4);
-            let offset = a
-                .mapoff
-                .saturating_add(u64::from(first).saturating_mul(MAP_ENT_SIZE));
-            let buf = self.io.get_mut(..len).unwrap_or_default();
-            read(ns, offset, buf)?;
-            meter.add(len);
-            let entries = <[MapEntry]>::ref_from_bytes(self.io.get(..len).unwrap_or_default())
-                .unwrap_or_default();
+            let count = self.read_map(ns, first, a.external_nlba)?;
+            meter.add(usize::try_from(count).unwrap_or(0).saturating_mul(4));
+            let entries = entries_of(self.io, count);
             // Runs of identity entries (all zero: the never-written blocks, most of a map)
             // set their bits at once; anything else goes entry by entry.
             let bitmap = &mut *self.bitmap;
             let set = scan_map(bitmap, entries, first, lo, span, |bitmap, premap, e| {
-                let raw = e.raw();
-                let postmap = if raw & MapEntry::NORMAL == 0 {
-                    premap
-                } else {
-                    raw & MapEntry::LBA_MASK
-                };
-                if postmap >= a.internal_nlba {
-                    if first_window {
-                        report(Finding::MapOutOfRange {
-                            arena,
-                            lba: premap,
-                            entry: raw,
-                            postmap,
-                            internal_nlba: a.internal_nlba,
-                        });
-                    }
+                let Some(postmap) = entry_block(&a, report, first_window, premap, e.raw()) else {
                     return false;
-                }
-                if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
-                    report(Finding::MapMediaError {
-                        arena,
-                        lba: premap,
-                        postmap,
-                    });
-                }
+                };
                 let rel = u64::from(postmap).wrapping_sub(lo);
                 if rel >= span {
                     return false;
@@ -1645,17 +1775,10 @@ impl ArenaCheck<'_> {
             return Ok(());
         };
         // Map entries before the last unresolved one.
-        let per = u32::try_from(self.io.len() / 4).unwrap_or(u32::MAX);
         let mut first: u32 = 0;
         while first < last {
-            let count = last.saturating_sub(first).min(per);
-            let len = usize::try_from(count).unwrap_or(0).saturating_mul(4);
-            let offset = a
-                .mapoff
-                .saturating_add(u64::from(first).saturating_mul(MAP_ENT_SIZE));
-            read(ns, offset, self.io.get_mut(..len).unwrap_or_default())?;
-            let entries = <[MapEntry]>::ref_from_bytes(self.io.get(..len).unwrap_or_default())
-                .unwrap_or_default();
+            let count = self.read_map(ns, first, last)?;
+            let entries = entries_of(self.io, count);
             for (premap, e) in (first..).zip(entries) {
                 let b = e.postmap(premap);
                 let range = conflicts.on_block(b);
@@ -1729,6 +1852,134 @@ impl LaneChunk {
 /// 256 bytes of set bits: 2048 blocks referenced.
 static ONES: [u8; 256] = [0xff; 256];
 
+/// The first `count` map entries of the I/O buffer (read by `ArenaCheck::read_map`).
+fn entries_of(io: &[u8], count: u32) -> &[MapEntry] {
+    let len = usize::try_from(count).unwrap_or(0).saturating_mul(4);
+    <[MapEntry]>::ref_from_bytes(io.get(..len).unwrap_or_default()).unwrap_or_default()
+}
+
+/// The block the map entry `raw` of `premap` references (`btt_map_read`: the identity when
+/// neither flag is set), after reporting, in the first window, an error flag
+/// ([`Finding::MapMediaError`]) or a block past `internal_nlba` ([`Finding::MapOutOfRange`]:
+/// then no block).
+fn entry_block<F: FnMut(Finding)>(
+    a: &Arena,
+    report: &mut F,
+    first_window: bool,
+    premap: u32,
+    raw: u32,
+) -> Option<u32> {
+    let postmap = if raw & MapEntry::NORMAL == 0 {
+        premap
+    } else {
+        raw & MapEntry::LBA_MASK
+    };
+    if postmap >= a.internal_nlba {
+        if first_window {
+            report(Finding::MapOutOfRange {
+                arena: a.index,
+                lba: premap,
+                entry: raw,
+                postmap,
+                internal_nlba: a.internal_nlba,
+            });
+        }
+        return None;
+    }
+    if first_window && raw & MapEntry::NORMAL == MapEntry::E_FLAG {
+        report(Finding::MapMediaError {
+            arena: a.index,
+            lba: premap,
+            postmap,
+        });
+    }
+    Some(postmap)
+}
+
+/// The parity pass's accounting of one window (see `ArenaCheck::parity_window`): the bitmap
+/// (cleared by [`Parity::new`]) holds one bit per block of the window, flipped by each
+/// element of `S` and of `T`.
+struct Parity {
+    lo: u64,
+    span: u64,
+    /// Bytes of the window's bitmap that are not 0.
+    nonzero: u64,
+    /// Elements of `S` in the window.
+    s: u64,
+    /// Elements of `T` in the window.
+    t: u64,
+}
+
+impl Parity {
+    /// Clears the window's part of the bitmap.
+    fn new(bitmap: &mut [u8], lo: u64, hi: u64) -> Self {
+        let span = hi.saturating_sub(lo);
+        let used = usize::try_from(span.div_ceil(8)).unwrap_or(usize::MAX);
+        if let Some(b) = bitmap.get_mut(..used) {
+            b.fill(0);
+        }
+        Self {
+            lo,
+            span,
+            nonzero: 0,
+            s: 0,
+            t: 0,
+        }
+    }
+
+    /// Flips the bit of `block`; false (and nothing changed) outside the window.
+    fn flip(&mut self, bitmap: &mut [u8], block: u64) -> bool {
+        let rel = block.wrapping_sub(self.lo);
+        if rel >= self.span {
+            return false;
+        }
+        let Some(b) = usize::try_from(rel / 8)
+            .ok()
+            .and_then(|i| bitmap.get_mut(i))
+        else {
+            return false;
+        };
+        let was = *b != 0;
+        *b ^= 1u8 << (rel % 8);
+        self.nonzero = self
+            .nonzero
+            .saturating_add(u64::from(*b != 0))
+            .saturating_sub(u64::from(was));
+        true
+    }
+
+    /// An element of `S`: the premap of a non-zero map entry.
+    fn add_s(&mut self, bitmap: &mut [u8], block: u32) {
+        if self.flip(bitmap, u64::from(block)) {
+            self.s = self.s.saturating_add(1);
+        }
+    }
+
+    /// The blocks `[start, end)`, all elements of `S`: the part in the window, bit by bit
+    /// (it is `nfree` blocks long in a well-formed arena; at most the window in any).
+    fn add_s_range(&mut self, bitmap: &mut [u8], start: u64, end: u64) {
+        let s = start.max(self.lo);
+        let e = end.min(self.lo.saturating_add(self.span));
+        for block in s..e {
+            if self.flip(bitmap, block) {
+                self.s = self.s.saturating_add(1);
+            }
+        }
+    }
+
+    /// An element of `T`: a lane's block or a non-zero map entry's post-map block.
+    fn add_t(&mut self, bitmap: &mut [u8], block: u32) {
+        if self.flip(bitmap, u64::from(block)) {
+            self.t = self.t.saturating_add(1);
+        }
+    }
+
+    /// Whether `T` equals `S` in the window: no bit left set, and as many of each.
+    fn exactly_once(&self) -> bool {
+        self.nonzero == 0 && self.s == self.t
+    }
+}
+
 /// Sets bits `[s, e)` of the bitmap when all of them are clear and returns true; otherwise
 /// (or when the bitmap is too short) changes nothing and returns false.
 fn set_run(bitmap: &mut [u8], s: u64, e: u64) -> bool {
@@ -1775,9 +2026,7 @@ fn or_all<const N: usize>(group: &[MapEntry; N]) -> u8 {
 /// A run of 0 entries (the identity state: never-written blocks, most of a map) whose
 /// window bits are all clear has them set at once; every other entry goes to
 /// `slow(bitmap, premap, entry)`, which returns whether it set a bit that was clear.
-/// Runs are found 512 bytes at a time (one OR over the block), then by 64-byte line, then by
-/// entry, in one loop: a map of 4 KiB pages with one written entry each costs little more
-/// than an all-zero one.
+/// The runs lie between the entries [`for_each_nonzero`] finds.
 fn scan_map(
     bitmap: &mut [u8],
     entries: &[MapEntry],
@@ -1787,14 +2036,26 @@ fn scan_map(
     mut slow: impl FnMut(&mut [u8], u32, MapEntry) -> bool,
 ) -> u64 {
     let mut set: u64 = 0;
-    // The current run of 0 entries starts at `run`; `premap` is the next entry's.
+    // The current run of 0 entries starts at `run`.
     let mut run = first;
+    for_each_nonzero(entries, first, |premap, e| {
+        set = set.saturating_add(flush_run(bitmap, &mut slow, lo, span, run, premap));
+        set = set.saturating_add(u64::from(slow(bitmap, premap, e)));
+        run = premap.saturating_add(1);
+    });
+    let end = u32::try_from(entries.len()).map_or(u32::MAX, |n| first.saturating_add(n));
+    set.saturating_add(flush_run(bitmap, &mut slow, lo, span, run, end))
+}
+
+/// Calls `f(premap, entry)` for each non-zero entry of `entries` (entry `i` has premap
+/// `first + i`), in order. Zero entries are skipped 512 bytes at a time (one OR over the
+/// block), then by 64-byte line, then by entry: a map of 4 KiB pages with one written entry
+/// each costs little more than an all-zero one.
+fn for_each_nonzero(entries: &[MapEntry], first: u32, mut f: impl FnMut(u32, MapEntry)) {
     let mut premap = first;
-    let mut one = |bitmap: &mut [u8], set: &mut u64, run: &mut u32, premap: u32, e: MapEntry| {
+    let mut each = |p: u32, e: MapEntry| {
         if e.raw() != 0 {
-            *set = set.saturating_add(flush_run(bitmap, &mut slow, lo, span, *run, premap));
-            *set = set.saturating_add(u64::from(slow(bitmap, premap, e)));
-            *run = premap.saturating_add(1);
+            f(p, e);
         }
     };
     let tail = entries.chunks_exact(128).remainder();
@@ -1803,7 +2064,7 @@ fn scan_map(
             for line in groups::<16>(block) {
                 if or_all(line) != 0 {
                     for (p, &e) in (premap..).zip(line) {
-                        one(bitmap, &mut set, &mut run, p, e);
+                        each(p, e);
                     }
                 }
                 premap = premap.saturating_add(16);
@@ -1812,11 +2073,9 @@ fn scan_map(
             premap = premap.saturating_add(128);
         }
     }
-    for &e in tail {
-        one(bitmap, &mut set, &mut run, premap, e);
-        premap = premap.saturating_add(1);
+    for (p, &e) in (premap..).zip(tail) {
+        each(p, e);
     }
-    set.saturating_add(flush_run(bitmap, &mut slow, lo, span, run, premap))
 }
 
 /// The whole `N`-entry groups of `entries` as arrays (`<[T]>::as_chunks` of Rust 1.88,
