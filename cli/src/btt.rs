@@ -615,6 +615,8 @@ fn check_cmd(args: CheckArgs, ctx: &Ctx) -> Result<(), Failure> {
             },
             |f| findings.push(f),
             |p| {
+                // The total grows when a window needs its exact pass.
+                progress.grow_to(p.total);
                 progress.inc(p.done.saturating_sub(last));
                 last = p.done;
             },

@@ -58,6 +58,13 @@ impl Progress {
         self.bar.inc(n);
     }
 
+    /// Raises the total to `total` (a job that found more work than it announced).
+    pub fn grow_to(&self, total: u64) {
+        if self.bar.length().is_some_and(|len| len < total) {
+            self.bar.set_length(total);
+        }
+    }
+
     /// Units done so far.
     #[cfg(test)]
     pub fn position(&self) -> u64 {
@@ -128,6 +135,17 @@ mod tests {
         reader.read_at(6, &mut two).unwrap();
         assert_eq!(progress.position(), 3 + 2);
         progress.finish();
+    }
+
+    /// The BTT check announces one pass and grows the total when a window needs a second:
+    /// the bar's length follows it up, never down.
+    #[test]
+    fn the_total_only_grows() {
+        let progress = Progress::bytes(&ctx(true), 100, "test");
+        progress.grow_to(50);
+        assert_eq!(progress.bar.length(), Some(100));
+        progress.grow_to(250);
+        assert_eq!(progress.bar.length(), Some(250));
     }
 
     /// `--quiet` and small jobs never draw, whatever stderr is.
