@@ -1377,7 +1377,7 @@ impl ArenaCheck<'_> {
         P: FnMut(Progress),
     {
         let a = self.arena;
-        let mut parity = Parity::new(self.bitmap, lo, hi);
+        let mut parity = Parity::new(lo, hi);
         // [external_nlba, internal_nlba): the blocks no identity reference can name.
         parity.add_s_range(
             self.bitmap,
@@ -1896,13 +1896,24 @@ fn entry_block<F: FnMut(Finding)>(
     Some(postmap)
 }
 
+/// Granules of the parity pass's bitmap, each cleared when first touched.
+const GRANULES: usize = 4096;
+
 /// The parity pass's accounting of one window (see `ArenaCheck::parity_window`): the bitmap
-/// (cleared by [`Parity::new`]) holds one bit per block of the window, flipped by each
-/// element of `S` and of `T`.
+/// holds one bit per block of the window, flipped by each element of `S` and of `T`. It is
+/// cleared by granules of at least 256 bytes, each when a flip first lands in it, so that a
+/// map with few written entries costs no pass over the bitmap, and the bytes of a granule
+/// are in the cache when they are flipped; a granule never touched counts as clear.
 struct Parity {
     lo: u64,
     span: u64,
-    /// Bytes of the window's bitmap that are not 0.
+    /// Bytes of the window's bitmap (`ceil(span / 8)`).
+    used: usize,
+    /// Bytes per granule.
+    granule: usize,
+    /// One bit per granule: cleared already.
+    cleared: [u64; GRANULES / 64],
+    /// Bytes of the cleared granules that are not 0.
     nonzero: u64,
     /// Elements of `S` in the window.
     s: u64,
@@ -1911,20 +1922,34 @@ struct Parity {
 }
 
 impl Parity {
-    /// Clears the window's part of the bitmap.
-    fn new(bitmap: &mut [u8], lo: u64, hi: u64) -> Self {
+    /// The window `[lo, hi)`; nothing of the bitmap is cleared yet.
+    fn new(lo: u64, hi: u64) -> Self {
         let span = hi.saturating_sub(lo);
         let used = usize::try_from(span.div_ceil(8)).unwrap_or(usize::MAX);
-        if let Some(b) = bitmap.get_mut(..used) {
-            b.fill(0);
-        }
         Self {
             lo,
             span,
+            used,
+            granule: used.div_ceil(GRANULES).max(256),
+            cleared: [0; GRANULES / 64],
             nonzero: 0,
             s: 0,
             t: 0,
         }
+    }
+
+    /// Byte `i` of the window's bitmap, its granule cleared first if it was not yet.
+    fn byte<'b>(&mut self, bitmap: &'b mut [u8], i: usize) -> Option<&'b mut u8> {
+        let g = i.checked_div(self.granule)?;
+        let word = self.cleared.get_mut(g / 64)?;
+        let bit = 1u64 << (g % 64);
+        if *word & bit == 0 {
+            let start = g.checked_mul(self.granule)?;
+            let end = start.saturating_add(self.granule).min(self.used);
+            bitmap.get_mut(start..end)?.fill(0);
+            *word |= bit;
+        }
+        bitmap.get_mut(i)
     }
 
     /// Flips the bit of `block`; false (and nothing changed) outside the window.
@@ -1935,15 +1960,16 @@ impl Parity {
         }
         let Some(b) = usize::try_from(rel / 8)
             .ok()
-            .and_then(|i| bitmap.get_mut(i))
+            .and_then(|i| self.byte(bitmap, i))
         else {
             return false;
         };
         let was = *b != 0;
         *b ^= 1u8 << (rel % 8);
+        let now = *b != 0;
         self.nonzero = self
             .nonzero
-            .saturating_add(u64::from(*b != 0))
+            .saturating_add(u64::from(now))
             .saturating_sub(u64::from(was));
         true
     }
