@@ -137,7 +137,10 @@ pub fn btt_check(data: &[u8]) {
         assert_eq!(summary.arenas, 1);
         // Every window proved by its parity pass: no exact pass.
         let windows = u64::from(a.internal_nlba).div_ceil(bitmap.len() as u64 * 8);
-        assert_eq!(summary.passes, windows, "a fresh layout needs no exact pass");
+        assert_eq!(
+            summary.passes, windows,
+            "a fresh layout needs no exact pass"
+        );
     }
     let Ok(plan) = plan_repair(&mut ns, &namespace) else {
         return;

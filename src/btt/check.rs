@@ -42,7 +42,8 @@
 //! `ceil(internal_nlba / 8)` bytes for the largest arena ([`Sizes::bitmap_single_pass`])
 //! checks each arena in one pass over its map; a smaller one (at least
 //! [`MIN_BITMAP_BYTES`], or the single-pass size when that is smaller) checks the blocks in
-//! windows of `8 * bitmap.len()` blocks, one pass over the map and the flog per window. A
+//! windows of `8 * bitmap.len()` blocks, one pass over the map and the flog per window (two
+//! for a window that needs the exact pass, below). A
 //! 1 TiB namespace of 4 KiB sectors (two arenas of ~134 M blocks) needs 16.8 MB for one pass,
 //! and can be checked with 1 MiB in 16 passes per arena.
 //!
@@ -51,7 +52,7 @@
 //! references leave out (the non-zero entries' premaps and `[external_nlba,
 //! internal_nlba)`) each flip a bit, and both are counted. Every block of the window is
 //! referenced exactly once if and only if no bit is left set and the counts agree, so a
-//! healthy map costs one OR per 512 bytes and a bit flip per written entry, whatever its
+//! healthy map costs one OR per 512 bytes and two bit flips per written entry, whatever its
 //! size. A window that fails (or holds a lane whose entries the kernel cannot order) is
 //! passed over again, exactly: a bit set per reference, so that each block referenced twice
 //! or not at all is named. That pass is counted in [`Summary::passes`] and adds its bytes to
@@ -552,8 +553,9 @@ impl fmt::Display for Finding {
 }
 
 /// Progress of [`check`]: bytes of map and flog read so far, of the total the check will read
-/// (the total is known after the arenas are found; the look-ups of [`CONFLICT_TABLE`] are not
-/// counted, so `done` never exceeds `total`).
+/// (one pass per window, known after the arenas are found, and one more pass for each window
+/// that needs the exact pass, added when it starts; the look-ups of [`CONFLICT_TABLE`] and of
+/// the lanes' map entries are not counted, so `done` never exceeds `total`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Progress {
     /// Bytes read.
@@ -649,7 +651,8 @@ pub struct Summary {
     /// Findings of [`Severity::Note`].
     pub notes: u64,
     /// Passes over the maps: one per window per arena, and one more for each window whose
-    /// parity pass found a block not referenced exactly once.
+    /// parity pass did not prove every block referenced exactly once (a block referenced
+    /// twice or not at all, or a lane whose entries the kernel cannot order).
     pub passes: u64,
 }
 
@@ -1919,6 +1922,8 @@ struct Parity {
     s: u64,
     /// Elements of `T` in the window.
     t: u64,
+    /// A block of the window fell outside the bitmap: nothing is proved.
+    short: bool,
 }
 
 impl Parity {
@@ -1935,6 +1940,7 @@ impl Parity {
             nonzero: 0,
             s: 0,
             t: 0,
+            short: false,
         }
     }
 
@@ -1962,6 +1968,9 @@ impl Parity {
             .ok()
             .and_then(|i| self.byte(bitmap, i))
         else {
+            // Not reachable (the window fits in the bitmap); if it were, the window would go
+            // to the exact pass rather than be proved with an element left out.
+            self.short = true;
             return false;
         };
         let was = *b != 0;
@@ -2002,7 +2011,7 @@ impl Parity {
 
     /// Whether `T` equals `S` in the window: no bit left set, and as many of each.
     fn exactly_once(&self) -> bool {
-        self.nonzero == 0 && self.s == self.t
+        !self.short && self.nonzero == 0 && self.s == self.t
     }
 }
 
