@@ -1352,7 +1352,7 @@ impl ArenaCheck<'_> {
 
     /// The parity pass over the window `[lo, hi)`: reports the lanes' and map entries'
     /// findings (in the first window) and returns whether every block of the window is
-    /// referenced exactly once, with no identity run set in the bitmap.
+    /// referenced exactly once, without setting a bit for any identity reference.
     ///
     /// The references are the identity ones (block = premap) of the map entries that are 0,
     /// and the multiset `T` of the others: each lane's block and each non-zero entry's
@@ -1360,7 +1360,7 @@ impl ArenaCheck<'_> {
     /// set `N` of non-zero entries' premaps, so every block of the window is referenced
     /// exactly once if and only if `T` equals, in the window, the set `S = N ∪
     /// [external_nlba, internal_nlba)`. Each element of `S` and of `T` in the window flips
-    /// its bit of a cleared bitmap, and both are counted: when no bit is left set, every
+    /// its bit (in a bitmap cleared by granules, see [`Parity`]), and both are counted: when no bit is left set, every
     /// element of `S` is in `T` an odd number of times and every other block an even number,
     /// and with as many elements in `T` as in `S`, each element of `S` is in `T` once and
     /// nothing else is. Anything else (including a lane whose entries the kernel cannot
